@@ -1,0 +1,260 @@
+/*
+ * Call table (hash by call-id plus an age-ordered list) and the media port
+ * allocator. No I/O: legs are opened and closed through struct call_ops.
+ */
+#include "relay/call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CALL_BUCKETS_MIN	1024
+
+static uint64_t
+call_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int
+call_table_init(struct call_table *t, uint16_t port_min, uint16_t port_max,
+    const struct call_ops *ops)
+{
+	memset(t, 0, sizeof(*t));
+	if (port_min % 2 != 0 || port_max < port_min + 1)
+		return -1;
+	t->port_min = port_min;
+	t->npairs = ((uint32_t)port_max - port_min + 1) / 2;
+	t->pairs = calloc((t->npairs + 63) / 64, sizeof(uint64_t));
+	t->nbuckets = CALL_BUCKETS_MIN;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (t->pairs == NULL || t->buckets == NULL) {
+		free(t->pairs);
+		free(t->buckets);
+		return -1;
+	}
+	t->ops = *ops;
+	return 0;
+}
+
+void
+call_table_free(struct call_table *t)
+{
+	while (t->head != NULL)
+		call_delete(t, t->head);
+	free(t->pairs);
+	free(t->buckets);
+	memset(t, 0, sizeof(*t));
+}
+
+uint16_t
+call_port_alloc(struct call_table *t)
+{
+	uint32_t i, n;
+
+	if (t->pairs_used >= t->npairs)
+		return 0;
+	for (n = 0; n < t->npairs; n++) {
+		i = (t->next_pair + n) % t->npairs;
+		if ((t->pairs[i / 64] & (1ULL << (i % 64))) == 0) {
+			t->pairs[i / 64] |= 1ULL << (i % 64);
+			t->pairs_used++;
+			t->next_pair = (i + 1) % t->npairs;
+			return (uint16_t)(t->port_min + 2 * i);
+		}
+	}
+	return 0;
+}
+
+void
+call_port_free(struct call_table *t, uint16_t port)
+{
+	uint32_t i;
+
+	if (port < t->port_min || (port - t->port_min) % 2 != 0)
+		return;
+	i = (uint32_t)(port - t->port_min) / 2;
+	if (i >= t->npairs || (t->pairs[i / 64] & (1ULL << (i % 64))) == 0)
+		return;
+	t->pairs[i / 64] &= ~(1ULL << (i % 64));
+	t->pairs_used--;
+}
+
+struct call *
+call_find(struct call_table *t, const char *id)
+{
+	struct call *c;
+
+	for (c = t->buckets[call_hash(id) % t->nbuckets]; c != NULL;
+	    c = c->hnext)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+/* Double the buckets when chains grow past two on average. */
+static void
+call_rehash(struct call_table *t)
+{
+	struct call **nb, *c;
+	size_t n = t->nbuckets * 2, b;
+
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		return;		/* longer chains, still correct */
+	for (c = t->head; c != NULL; c = c->next) {
+		b = call_hash(c->id) % n;
+		c->hnext = nb[b];
+		nb[b] = c;
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
+}
+
+struct call *
+call_create(struct call_table *t, const char *id, uint64_t now_us,
+    uint64_t now_wall)
+{
+	struct call *c;
+	size_t b;
+
+	if (strlen(id) > CALL_ID_MAX || call_find(t, id) != NULL)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	memcpy(c->id, id, strlen(id) + 1);
+	c->created_us = now_us;
+	c->created_wall = now_wall;
+	c->last_media_us = now_us;
+	if (t->ncalls + 1 > t->nbuckets * 2)
+		call_rehash(t);
+	b = call_hash(id) % t->nbuckets;
+	c->hnext = t->buckets[b];
+	t->buckets[b] = c;
+	c->prev = t->tail;
+	if (t->tail != NULL)
+		t->tail->next = c;
+	else
+		t->head = c;
+	t->tail = c;
+	t->ncalls++;
+	return c;
+}
+
+static void
+media_free(struct call_table *t, struct media *m)
+{
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		if (m->leg[s].io != NULL)
+			t->ops.close_leg(&m->leg[s], t->ops.arg);
+		m->leg[s].io = NULL;
+		if (m->leg[s].port != 0)
+			call_port_free(t, m->leg[s].port);
+	}
+	free(m);
+}
+
+void
+call_delete(struct call_table *t, struct call *c)
+{
+	struct call **pp;
+	int i;
+
+	for (pp = &t->buckets[call_hash(c->id) % t->nbuckets]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		t->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		t->tail = c->prev;
+	for (i = 0; i < c->nmedia; i++)
+		media_free(t, c->media[i]);
+	t->ncalls--;
+	free(c);
+}
+
+static struct media *
+media_new(struct call_table *t, struct call *c, int index,
+    const struct addr *vip, char *err, size_t errlen)
+{
+	struct media *m;
+	int s;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->call = c;
+	m->index = index;
+	for (s = 0; s < 2; s++) {
+		m->leg[s].media = m;
+		m->leg[s].side = s;
+		latch_init(&m->leg[s].latch, NULL);
+		if ((m->leg[s].port = call_port_alloc(t)) == 0) {
+			snprintf(err, errlen, "no free media ports (%u pairs "
+			    "in use)", t->pairs_used);
+			media_free(t, m);
+			return NULL;
+		}
+		if (t->ops.open_leg(&m->leg[s], vip, t->ops.arg) == -1) {
+			snprintf(err, errlen, "cannot open media ports "
+			    "%u-%u", m->leg[s].port, m->leg[s].port + 1);
+			media_free(t, m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+int
+call_set_media(struct call_table *t, struct call *c, int n,
+    const struct addr *vip, char *err, size_t errlen)
+{
+	int i, old = c->nmedia;
+
+	if (n < 1 || n > CALL_MAX_MEDIA) {
+		snprintf(err, errlen, "%d media streams (1..%d supported)", n,
+		    CALL_MAX_MEDIA);
+		return -1;
+	}
+	if (old > 0 && vip->af != c->af) {
+		snprintf(err, errlen, "address family change within a call "
+		    "is not supported");
+		return -1;
+	}
+	for (i = old; i < n; i++) {
+		c->media[i] = media_new(t, c, i, vip, err, errlen);
+		if (c->media[i] == NULL) {
+			while (--i >= old)
+				media_free(t, c->media[i]);
+			return -1;
+		}
+	}
+	/* Media past n in a re-offer are released. */
+	for (i = n; i < old; i++)
+		media_free(t, c->media[i]);
+	c->nmedia = n;
+	c->af = vip->af;
+	return 0;
+}
+
+struct leg *
+leg_peer(struct leg *l)
+{
+	return &l->media->leg[1 - l->side];
+}

@@ -1,0 +1,134 @@
+/*
+ * Calls, their media and legs, the call table and the media port allocator.
+ *
+ * A call has one entry per m= line ("media"); each media has two legs:
+ * leg 0 faces the endpoint that sent the offer (from-tag), leg 1 the one that
+ * answered (to-tag). A leg owns two ports on the VIP, RTP on an even port and
+ * RTCP on the next (unused when the leg muxes RTCP). The endpoint of a leg
+ * sends to that leg's ports; the relay forwards what arrives to the other
+ * leg's endpoint, from the other leg's ports.
+ *
+ * No sockets here: opening and closing a leg's sockets goes through
+ * struct call_ops, so this file and the ng command logic above it are unit
+ * tested without I/O.
+ */
+#ifndef RELAY_CALL_H
+#define RELAY_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "relay/latch.h"
+#include "relay/rtp.h"
+
+#define CALL_ID_MAX	256	/* bytes of call-id, NUL excluded */
+#define CALL_TAG_MAX	128
+#define CALL_MAX_MEDIA	8
+
+struct call;
+struct media;
+
+/* Per-leg counters; what the statistics, query and metrics report. */
+struct leg_stats {
+	uint64_t	packets;	/* received and forwarded */
+	uint64_t	bytes;
+	uint64_t	rtcp_packets;
+	uint64_t	keepalives;	/* consumed, not forwarded */
+	uint64_t	drops;		/* every latch drop verdict */
+	uint64_t	send_errors;
+};
+
+struct leg {
+	struct media		*media;
+	int			 side;		/* 0 offerer, 1 answerer */
+	uint16_t		 port;		/* local RTP port; RTCP = port+1 */
+	bool			 rtcp_mux;	/* RTCP arrives on the RTP port */
+	bool			 has_sdp;	/* the endpoint's SDP was seen */
+	union sockaddr_any	 sdp_rtcp;	/* RTCP destination from SDP */
+	union sockaddr_any	 rtcp_dest;	/* current RTCP destination */
+	struct latch		 latch;		/* RTP: where this leg's media goes */
+	uint64_t		 pt_mask[2];	/* PTs of the endpoint's m= line */
+	bool			 pt_known;
+	struct leg_stats	 stats;
+	void			*io;		/* the sockets, owned by call_ops */
+};
+
+struct media {
+	struct call	*call;
+	int		 index;		/* 0-based m= position */
+	char		 type[16];
+	bool		 rejected;	/* port 0 in the offer */
+	struct leg	 leg[2];
+};
+
+struct call {
+	char		 id[CALL_ID_MAX + 1];
+	char		 from_tag[CALL_TAG_MAX + 1];
+	char		 to_tag[CALL_TAG_MAX + 1];
+	int		 af;		/* family of the VIP used */
+	int		 nmedia;
+	/* Allocated one by one: sockets keep pointers to their legs. */
+	struct media	*media[CALL_MAX_MEDIA];
+	uint64_t	 created_us;	/* monotonic */
+	uint64_t	 created_wall;	/* seconds since the epoch */
+	uint64_t	 last_media_us;	/* monotonic: last packet or keepalive */
+	bool		 answered;
+	struct call	*hnext;		/* hash chain */
+	struct call	*prev, *next;	/* all calls, oldest first */
+};
+
+/* How a leg's sockets are opened and closed (media.c in the daemon). */
+struct call_ops {
+	/* Bind RTP and RTCP sockets on vip:port and vip:port+1. 0 or -1. */
+	int	(*open_leg)(struct leg *, const struct addr *vip, void *arg);
+	void	(*close_leg)(struct leg *, void *arg);
+	void	*arg;
+};
+
+struct call_table {
+	struct call	**buckets;
+	size_t		  nbuckets;
+	size_t		  ncalls;
+	struct call	 *head, *tail;
+	/* Port pairs: bit i set = pair (port_min + 2*i, +1) in use. */
+	uint64_t	 *pairs;
+	uint32_t	  npairs;
+	uint32_t	  pairs_used;
+	uint32_t	  next_pair;	/* rotating start: ports are not
+					   reused at once after a delete */
+	uint16_t	  port_min;
+	struct call_ops	  ops;
+};
+
+/* Ports port_min..port_max (port_min even). 0 or -1 (allocation). */
+int	call_table_init(struct call_table *t, uint16_t port_min,
+	    uint16_t port_max, const struct call_ops *ops);
+/* Frees every call (closing its legs). */
+void	call_table_free(struct call_table *t);
+
+struct call *call_find(struct call_table *t, const char *id);
+/* New empty call (no media); NULL if id is already present. */
+struct call *call_create(struct call_table *t, const char *id,
+	    uint64_t now_us, uint64_t now_wall);
+/* Close every leg, free its ports and remove the call. */
+void	call_delete(struct call_table *t, struct call *c);
+
+/*
+ * Give the call n media (1..CALL_MAX_MEDIA), allocating and opening both legs
+ * of each new media on vip. Existing media keep their ports (re-offer). On
+ * failure nothing new stays allocated; err says why ("no free media ports
+ * (1000 pairs in use)"). 0 or -1.
+ */
+int	call_set_media(struct call_table *t, struct call *c, int n,
+	    const struct addr *vip, char *err, size_t errlen);
+
+/* Port allocator, exposed for tests: an even port, or 0 if none is free. */
+uint16_t call_port_alloc(struct call_table *t);
+void	 call_port_free(struct call_table *t, uint16_t port);
+
+/* The leg on the other side of l. */
+struct leg *leg_peer(struct leg *l);
+
+#endif
