@@ -92,6 +92,7 @@ static const struct {
 	{ "ms", 1000 },
 	{ "s", 1000000 },
 	{ "m", 60000000 },
+	{ "h", (uint64_t)3600000000ULL },
 };
 
 int
@@ -135,7 +136,7 @@ parse_duration_us(const char *s, uint64_t min_us, uint64_t max_us,
 		}
 	}
 	if (*p == '\0') {
-		snprintf(err, errlen, "'%s': missing unit (us, ms, s or m)", e);
+		snprintf(err, errlen, "'%s': missing unit (us, ms, s, m or h)", e);
 		return -1;
 	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -145,7 +146,7 @@ parse_duration_us(const char *s, uint64_t min_us, uint64_t max_us,
 		}
 	}
 	if (mult == 0) {
-		snprintf(err, errlen, "'%s': unknown unit '%s' (us, ms, s or m)",
+		snprintf(err, errlen, "'%s': unknown unit '%s' (us, ms, s, m or h)",
 		    e, p);
 		return -1;
 	}
@@ -167,7 +168,9 @@ parse_duration_us(const char *s, uint64_t min_us, uint64_t max_us,
 const char *
 duration_fmt(uint64_t us, char *buf, size_t len)
 {
-	if (us % 60000000 == 0 && us != 0)
+	if (us % 3600000000ULL == 0 && us != 0)
+		snprintf(buf, len, "%" PRIu64 "h", us / (uint64_t)3600000000ULL);
+	else if (us % 60000000 == 0 && us != 0)
 		snprintf(buf, len, "%" PRIu64 "m", us / 60000000);
 	else if (us % 1000000 == 0 && us != 0)
 		snprintf(buf, len, "%" PRIu64 "s", us / 1000000);

@@ -97,19 +97,20 @@ test_duration(void **state)
 	expect_dur("250us", 250);
 	expect_dur("0ms", 0);
 	expect_dur_err("", 0, 10, "empty duration");
-	expect_dur_err("20", 0, 1000000, "'20': missing unit (us, ms, s or m)");
+	expect_dur_err("20", 0, 1000000, "'20': missing unit (us, ms, s, m or h)");
 	expect_dur_err("ms", 0, 10, "'ms' is not a duration (expected a "
 	    "number and a unit, as 20ms or 1s)");
 	expect_dur_err("-5ms", 0, 10, "'-5ms' is not a duration (expected a "
 	    "number and a unit, as 20ms or 1s)");
-	expect_dur_err("5x", 0, 100000000, "'5x': unknown unit 'x' (us, ms, s "
-	    "or m)");
+	expect_dur_err("5x", 0, 100000000, "'5x': unknown unit 'x' (us, ms, s, "
+	    "m or h)");
 	expect_dur_err("5ms ", 0, 100000000, "'5ms ': unknown unit 'ms ' (us, "
-	    "ms, s or m)");
+	    "ms, s, m or h)");
 	expect_dur_err("1.s", 0, 100000000, "'1.s': digits expected after '.'");
 	expect_dur_err("5ms", 10000, 1000000, "5ms is out of range 10ms..1s");
-	expect_dur_err("2h", 0, 100000000, "'2h': unknown unit 'h' (us, ms, s "
-	    "or m)");
+	expect_dur_err("2d", 0, 100000000, "'2d': unknown unit 'd' (us, ms, s, "
+	    "m or h)");
+	expect_dur("2h", 7200000000ULL);
 	expect_dur_err("99999999999999999999s", 0, UINT64_MAX,
 	    "'99999999999999999999s' is too large");
 	expect_dur_err("9999999999999999s", 0, UINT64_MAX,
@@ -169,6 +170,7 @@ test_duration_fmt(void **state)
 	assert_string_equal(duration_fmt(20000, b, sizeof(b)), "20ms");
 	assert_string_equal(duration_fmt(1000000, b, sizeof(b)), "1s");
 	assert_string_equal(duration_fmt(120000000, b, sizeof(b)), "2m");
+	assert_string_equal(duration_fmt(3600000000ULL, b, sizeof(b)), "1h");
 	assert_string_equal(duration_fmt(1500, b, sizeof(b)), "1500us");
 	assert_string_equal(duration_fmt(0, b, sizeof(b)), "0ms");
 }

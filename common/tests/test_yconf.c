@@ -89,7 +89,7 @@ test_all_errors_one_pass(void **state)
 		"t.yaml:6:1: duplicate key 'port'",
 		"t.yaml:1:7: name: longer than 7 characters",
 		"t.yaml:2:7: port: 70000 is out of range 1..65535",
-		"t.yaml:4:11: timeout: '5x': unknown unit 'x' (us, ms, s or m)",
+		"t.yaml:4:11: timeout: '5x': unknown unit 'x' (us, ms, s, m or h)",
 		"t.yaml:5:6: vip: invalid IPv6 address '2001:db8::g'",
 		"t.yaml:7:10: enabled: 'maybe' is not a boolean (yes/no, "
 		    "true/false, on/off)",
