@@ -18,7 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	    "are SKIPPED (run 'sudo make check' to include them)"
 fi
 # shellcheck disable=SC2086
-python3 -m pytest -q -p no:cacheprovider $dirs
+/usr/bin/python3 -m pytest -q -p no:cacheprovider $dirs
 rc=$?
 # pytest exits 5 when it collected nothing: not a failure of the code.
 [ "$rc" -eq 5 ] && rc=0
