@@ -130,7 +130,8 @@ ng_listen(struct relay *r, const union sockaddr_any *sa)
 	if (sa->sa.sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 		    sizeof(one));
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* No SO_REUSEADDR: on UDP it would let a second relay share the
+	 * port silently instead of failing. */
 	if (bind(fd, &sa->sa, sa_len(sa)) == -1) {
 		log_warn("ng control %s: bind", sa_fmt(sa, a, sizeof(a)));
 		close(fd);
@@ -303,9 +304,18 @@ raise_nofile(uint32_t max_calls)
 {
 	struct rlimit rl;
 
+	rlim_t want = (rlim_t)max_calls * 4 + 64;
+
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
-	rl.rlim_cur = rl.rlim_max;
+	/* Root may raise the hard limit too; others get the hard limit. */
+	if (rl.rlim_max < want) {
+		struct rlimit up = { want, want };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < (rlim_t)max_calls * 4 + 64)
@@ -387,11 +397,6 @@ main(int argc, char *argv[])
 	if (relay_load_config(r.conffile, &r.cfg, true) == -1)
 		return 1;
 	log_set_level(r.cfg.log_level);
-	if (!foreground) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-		log_init("rtprelay", false, r.cfg.log_level);
-	}
 	raise_nofile(r.cfg.max_calls);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -417,6 +422,14 @@ main(int argc, char *argv[])
 		    render_metrics, &r, err, sizeof(err));
 		if (r.metrics == NULL)
 			fatalx("%s", err);
+	}
+	/* Every socket is open before detaching, so a busy port or a bad
+	 * address is reported on the terminal that started the relay. */
+	if (!foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init("rtprelay", false, r.cfg.log_level);
+		ev_loop_fork(r.loop);
 	}
 	ev_timer_init(&r.sweep_w, sweep_cb, 1.0, 1.0);
 	r.sweep_w.data = &r;
