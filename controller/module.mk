@@ -1,3 +1,8 @@
 # controller/: failoverd (the per-host controller) and failoverctl (its CLI).
-$(eval $(call program,failoverd,controller/failoverd.c,common))
-$(eval $(call program,failoverctl,controller/failoverctl.c,common))
+# Every controller/*.c except the two main files goes into libcontroller.
+CONTROLLER_MAINS := controller/failoverd.c controller/failoverctl.c
+CONTROLLER_SRCS := $(filter-out $(CONTROLLER_MAINS),$(wildcard controller/*.c))
+$(eval $(call library,controller,$(CONTROLLER_SRCS)))
+$(eval $(call program,failoverd,controller/failoverd.c,controller common))
+$(eval $(call program,failoverctl,controller/failoverctl.c,controller common))
+$(eval $(call unittests,controller,controller common))
