@@ -347,6 +347,24 @@ ng_check_ice(struct ng_req *r)
 	return 0;
 }
 
+/* The request's SDP, parsed; NULL with r->err on a missing or bad one. */
+static const char *
+ng_sdp(struct ng_req *r, size_t *len, struct sdp_info *si)
+{
+	char sub[sizeof(r->err)];
+	const char *sdp;
+
+	if ((sdp = bnode_get_str(r->d, "sdp", len)) == NULL) {
+		snprintf(r->err, sizeof(r->err), "missing 'sdp'");
+		return NULL;
+	}
+	if (sdp_parse(sdp, *len, si, sub, sizeof(sub)) == -1) {
+		snprintf(r->err, sizeof(r->err), "bad SDP: %.600s", sub);
+		return NULL;
+	}
+	return sdp;
+}
+
 static int
 ng_offer(struct ng_req *r)
 {
@@ -364,17 +382,8 @@ ng_offer(struct ng_req *r)
 	    ng_str(r, "from-tag", from, sizeof(from), true) == -1 ||
 	    ng_check_ice(r) == -1)
 		return -1;
-	if ((sdp = bnode_get_str(r->d, "sdp", &sdplen)) == NULL) {
-		snprintf(r->err, sizeof(r->err), "missing 'sdp'");
+	if ((sdp = ng_sdp(r, &sdplen, &si)) == NULL)
 		return -1;
-	}
-	if (sdp_parse(sdp, sdplen, &si, r->err, sizeof(r->err)) == -1) {
-		char sub[sizeof(r->err)];
-
-		memcpy(sub, r->err, sizeof(sub));
-		snprintf(r->err, sizeof(r->err), "bad SDP: %.600s", sub);
-		return -1;
-	}
 	if ((vip = ng_vip(r, &si)) == NULL)
 		return -1;
 	if ((c = call_find(ng->calls, id)) == NULL) {
@@ -438,19 +447,10 @@ ng_answer(struct ng_req *r)
 	    ng_str(r, "to-tag", to, sizeof(to), true) == -1 ||
 	    ng_check_ice(r) == -1)
 		return -1;
-	if ((sdp = bnode_get_str(r->d, "sdp", &sdplen)) == NULL) {
-		snprintf(r->err, sizeof(r->err), "missing 'sdp'");
+	if ((sdp = ng_sdp(r, &sdplen, &si)) == NULL)
 		return -1;
-	}
 	if ((c = call_find(ng->calls, id)) == NULL) {
 		snprintf(r->err, sizeof(r->err), "Unknown call-id '%.200s'", id);
-		return -1;
-	}
-	if (sdp_parse(sdp, sdplen, &si, r->err, sizeof(r->err)) == -1) {
-		char sub[sizeof(r->err)];
-
-		memcpy(sub, r->err, sizeof(sub));
-		snprintf(r->err, sizeof(r->err), "bad SDP: %.600s", sub);
 		return -1;
 	}
 	if (si.nmedia != c->nmedia) {
