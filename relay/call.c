@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define CALL_BUCKETS_MIN	1024
+#define CALL_OPEN_TRIES		8
 
 static uint64_t
 call_hash(const char *s)
@@ -188,6 +189,33 @@ call_delete(struct call_table *t, struct call *c)
 	free(c);
 }
 
+/*
+ * Give leg l a port pair and open it. A pair that cannot be bound (another
+ * program holds one of its ports) is released and the next one tried, so a
+ * stray socket in the range costs one pair, not every offer.
+ */
+static int
+media_open(struct call_table *t, struct leg *l, const struct addr *vip,
+    char *err, size_t errlen)
+{
+	int tries;
+
+	for (tries = 0; tries < CALL_OPEN_TRIES; tries++) {
+		if ((l->port = call_port_alloc(t)) == 0) {
+			snprintf(err, errlen, "no free media ports (%u pairs "
+			    "in use)", t->pairs_used);
+			return -1;
+		}
+		if (t->ops.open_leg(l, vip, t->ops.arg) == 0)
+			return 0;
+		call_port_free(t, l->port);
+	}
+	snprintf(err, errlen, "cannot open media ports: %d pairs tried, "
+	    "the last %u-%u", CALL_OPEN_TRIES, l->port, l->port + 1);
+	l->port = 0;
+	return -1;
+}
+
 static struct media *
 media_new(struct call_table *t, struct call *c, int index,
     const struct addr *vip, char *err, size_t errlen)
@@ -205,15 +233,7 @@ media_new(struct call_table *t, struct call *c, int index,
 		m->leg[s].media = m;
 		m->leg[s].side = s;
 		latch_init(&m->leg[s].latch, NULL);
-		if ((m->leg[s].port = call_port_alloc(t)) == 0) {
-			snprintf(err, errlen, "no free media ports (%u pairs "
-			    "in use)", t->pairs_used);
-			media_free(t, m);
-			return NULL;
-		}
-		if (t->ops.open_leg(&m->leg[s], vip, t->ops.arg) == -1) {
-			snprintf(err, errlen, "cannot open media ports "
-			    "%u-%u", m->leg[s].port, m->leg[s].port + 1);
+		if (media_open(t, &m->leg[s], vip, err, errlen) == -1) {
 			media_free(t, m);
 			return NULL;
 		}

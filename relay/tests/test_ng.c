@@ -17,13 +17,15 @@
 #include "common/log.h"
 #include "relay/ng.h"
 
-static int legs_open, fail_open_after = -1;
+static int legs_open, fail_open_after = -1, fail_nth = -1, opens_seen;
 
 static int
 mock_open(struct leg *l, const struct addr *vip, void *arg)
 {
 	(void)vip;
 	(void)arg;
+	if (++opens_seen == fail_nth)
+		return -1;
 	if (fail_open_after == 0)
 		return -1;
 	if (fail_open_after > 0)
@@ -82,6 +84,8 @@ setup(void **state)
 	f->ng.now_us = 1000000;
 	legs_open = 0;
 	fail_open_after = -1;
+	fail_nth = -1;
+	opens_seen = 0;
 	*state = f;
 	return 0;
 }
@@ -386,12 +390,30 @@ test_open_failure_leaks_nothing(void **state)
 {
 	struct fixture *f = *state;
 
-	fail_open_after = 1;	/* second leg fails to bind */
+	fail_open_after = 1;	/* every leg after the first fails to bind */
 	offer(f, "call-f", OFFER_SDP);
-	expect_error(f, "cannot open media ports 30002-30003");
+	expect_error(f, "cannot open media ports: 8 pairs tried, the last "
+	    "30016-30017");
 	assert_int_equal(f->calls.ncalls, 0);
 	assert_int_equal(f->calls.pairs_used, 0);
 	assert_int_equal(legs_open, 0);
+}
+
+/* A pair held by another program is skipped, not fatal to the offer. */
+static void
+test_busy_pair_skipped(void **state)
+{
+	struct fixture *f = *state;
+	struct call *c;
+
+	fail_nth = 2;	/* leg 1's first pair (30002) is busy */
+	offer(f, "call-b", OFFER_SDP);
+	assert_string_equal(rstr(f, "result"), "ok");
+	assert_non_null(strstr(rstr(f, "sdp"), "m=audio 30004 "));
+	c = call_find(&f->calls, "call-b");
+	assert_int_equal(c->media[0]->leg[1].port, 30004);
+	assert_int_equal(legs_open, 2);
+	assert_int_equal(f->calls.pairs_used, 2);
 }
 
 static void
@@ -500,6 +522,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_failure_leaks_nothing,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_pair_skipped, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_query_list_statistics,
