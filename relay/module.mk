@@ -6,3 +6,6 @@ RELAY_SRCS := $(filter-out $(RELAY_MAIN),$(wildcard relay/*.c))
 $(eval $(call library,relay,$(RELAY_SRCS)))
 $(eval $(call program,rtprelay,$(RELAY_MAIN),relay common))
 $(eval $(call unittests,relay,relay common))
+$(eval $(call program,rtpbench,relay/bench/rtpbench.c,relay common))
+bench-relay: all
+	@relay/bench/bench-relay.sh
