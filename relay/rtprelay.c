@@ -61,31 +61,38 @@ usage(FILE *f)
 	    "docs/relay.md.\n");
 }
 
-/* Load and parse a configuration file; print every error. 0 or -1. */
+/*
+ * Load and parse a configuration file and report every error: plainly on
+ * stderr for -n (scripts compare that output), through the log otherwise.
+ * 0 or -1.
+ */
 static int
-relay_load_config(const char *file, struct relay_config *cfg, bool quiet_ok)
+relay_load_config(const char *file, struct relay_config *cfg, bool plain)
 {
 	struct yconf yc;
-	int i, rc = 0;
+	int i, n;
 
 	yconf_init(&yc, file);
 	relay_config_defaults(cfg);
 	if (yconf_load_file(&yc) == 0)
 		relay_config_parse(cfg, &yc);
-	if (yconf_nerrors(&yc) > 0) {
-		for (i = 0; i < yconf_nerrors(&yc); i++) {
-			if (i >= YCONF_MAX_ERRORS) {
-				log_errx("%s: %d more errors not shown", file,
-				    yconf_nerrors(&yc) - i);
-				break;
-			}
+	n = yconf_nerrors(&yc);
+	for (i = 0; i < n && i < YCONF_MAX_ERRORS; i++) {
+		if (plain)
+			fprintf(stderr, "%s\n", yconf_error(&yc, i));
+		else
 			log_errx("%s", yconf_error(&yc, i));
-		}
-		rc = -1;
-	} else if (!quiet_ok)
-		log_info("%s: configuration OK", file);
+	}
+	if (n > YCONF_MAX_ERRORS) {
+		if (plain)
+			fprintf(stderr, "%s: %d more errors not shown\n", file,
+			    n - YCONF_MAX_ERRORS);
+		else
+			log_errx("%s: %d more errors not shown", file,
+			    n - YCONF_MAX_ERRORS);
+	}
 	yconf_free(&yc);
-	return rc;
+	return n > 0 ? -1 : 0;
 }
 
 static void
@@ -265,7 +272,7 @@ hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	log_info("SIGHUP: reloading %s", r->conffile);
-	if (relay_load_config(r->conffile, &next, true) == -1) {
+	if (relay_load_config(r->conffile, &next, false) == -1) {
 		log_warnx("reload failed: keeping the running configuration");
 		return;
 	}
@@ -372,29 +379,14 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
-		/* Plain output: exactly the errors, or one line of success. */
-		struct yconf yc;
-		int n;
-
-		yconf_init(&yc, r.conffile);
-		relay_config_defaults(&r.cfg);
-		if (yconf_load_file(&yc) == 0)
-			relay_config_parse(&r.cfg, &yc);
-		n = yconf_nerrors(&yc);
-		for (i = 0; i < n && i < YCONF_MAX_ERRORS; i++)
-			fprintf(stderr, "%s\n", yconf_error(&yc, i));
-		if (n > YCONF_MAX_ERRORS)
-			fprintf(stderr, "%s: %d more errors not shown\n",
-			    r.conffile, n - YCONF_MAX_ERRORS);
-		yconf_free(&yc);
-		if (n > 0)
+		if (relay_load_config(r.conffile, &r.cfg, true) == -1)
 			return 1;
 		printf("configuration OK\n");
 		return 0;
 	}
 
 	log_init("rtprelay", true, LOG_LEVEL_INFO);
-	if (relay_load_config(r.conffile, &r.cfg, true) == -1)
+	if (relay_load_config(r.conffile, &r.cfg, false) == -1)
 		return 1;
 	log_set_level(r.cfg.log_level);
 	raise_nofile(r.cfg.max_calls);
