@@ -13,20 +13,9 @@
 #include <cmocka.h>
 
 #include "common/bencode.h"
+#include "common/tests/testutil.h"
 
 #define NNODES	256
-
-/* Decoding works on an exact-size heap copy so ASan sees any over-read. */
-static char *
-dup_exact(const char *in, size_t len)
-{
-	char	*p = malloc(len > 0 ? len : 1);
-
-	assert_non_null(p);
-	if (len > 0)
-		memcpy(p, in, len);
-	return (p);
-}
 
 /* Decode a literal that is expected to fail; return nothing, check all. */
 static void
@@ -543,16 +532,6 @@ test_encoder_overflow(void **state)
 	assert_int_equal(b.len, 0);
 }
 
-/* xorshift64*: deterministic across platforms, unlike rand(). */
-static uint64_t
-prng(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return (*s * 2685821657736338717ULL);
-}
-
 /* Bencode's own bytes, to get past the first byte more often than not. */
 static const char alphabet[] = "ilde012:-";
 
@@ -560,7 +539,7 @@ static const char alphabet[] = "ilde012:-";
 static char
 fuzz_byte(uint64_t *s, int alpha)
 {
-	uint64_t	 r = prng(s);
+	uint64_t	 r = rng_r(s);
 
 	if (alpha || (r & 1))
 		return (alphabet[(r >> 8) % (sizeof(alphabet) - 1)]);
@@ -611,7 +590,7 @@ test_fuzz_random(void **state)
 	for (iter = 0; iter < 10000; iter++) {
 		/* Odd rounds: short, alphabet only, so some are valid. */
 		alpha = iter & 1;
-		len = prng(&seed) % (alpha ? 16 : sizeof(in));
+		len = rng_r(&seed) % (alpha ? 16 : sizeof(in));
 		for (i = 0; i < len; i++)
 			in[i] = fuzz_byte(&seed, alpha);
 		if (fuzz_one(in, len) == 0)
@@ -644,10 +623,10 @@ test_fuzz_mutations(void **state)
 		base = iter % (sizeof(bases) / sizeof(bases[0]));
 		len = strlen(bases[base]);
 		memcpy(in, bases[base], len);
-		nmut = 1 + prng(&seed) % 4;
+		nmut = 1 + rng_r(&seed) % 4;
 		for (m = 0; m < nmut && len > 0; m++) {
-			pos = prng(&seed) % len;
-			switch (prng(&seed) % 4) {
+			pos = rng_r(&seed) % len;
+			switch (rng_r(&seed) % 4) {
 			case 0:		/* replace */
 				in[pos] = fuzz_byte(&seed, 0);
 				break;

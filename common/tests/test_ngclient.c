@@ -20,20 +20,9 @@
 #include <cmocka.h>
 
 #include "common/ngclient.h"
+#include "common/tests/testutil.h"
 
 #define NNODES	64
-
-/* Parsers get an exact-size heap copy so ASan sees any over-read. */
-static char *
-dup_exact(const char *in, size_t len)
-{
-	char	*p = malloc(len > 0 ? len : 1);
-
-	assert_non_null(p);
-	if (len > 0)
-		memcpy(p, in, len);
-	return p;
-}
 
 static void
 assert_encoded(const struct bencoder *b, const char *want)
@@ -321,16 +310,6 @@ test_sdp_media(void **state)
 	    "line 1: invalid IP4 address '127.0.0.1' in c= line");
 }
 
-/* xorshift64*: a fixed seed keeps the fuzz loop reproducible. */
-static uint64_t
-prng(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 static void
 fuzz_one(const char *in, size_t len)
 {
@@ -365,14 +344,14 @@ test_fuzz(void **state)
 
 	(void)state;
 	for (i = 0; i < 10000; i++) {
-		len = prng(&seed) % sizeof(buf);
+		len = rng_r(&seed) % sizeof(buf);
 		for (j = 0; j < len; j++) {
 			/* Half the strings from an SDP-ish alphabet, so the
 			 * scanners get past their first checks. */
 			if (i % 2)
-				buf[j] = (char)prng(&seed);
+				buf[j] = (char)rng_r(&seed);
 			else
-				buf[j] = alphabet[prng(&seed) %
+				buf[j] = alphabet[rng_r(&seed) %
 				    (sizeof(alphabet) - 1)];
 		}
 		fuzz_one(buf, len);
@@ -382,16 +361,16 @@ test_fuzz(void **state)
 
 		len = strlen(v);
 		memcpy(buf, v, len);
-		for (k = 0; k < 1 + prng(&seed) % 4; k++) {
-			switch (prng(&seed) % 3) {
+		for (k = 0; k < 1 + rng_r(&seed) % 4; k++) {
+			switch (rng_r(&seed) % 3) {
 			case 0:		/* flip a byte */
-				buf[prng(&seed) % len] = (char)prng(&seed);
+				buf[rng_r(&seed) % len] = (char)rng_r(&seed);
 				break;
 			case 1:		/* truncate */
-				len = 1 + prng(&seed) % len;
+				len = 1 + rng_r(&seed) % len;
 				break;
 			default:	/* duplicate a tail */
-				j = prng(&seed) % len;
+				j = rng_r(&seed) % len;
 				if (len + (len - j) <= sizeof(buf)) {
 					memcpy(buf + len, buf + j, len - j);
 					len += len - j;

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "relay/config.h"
+#include "common/tests/testutil.h"
 
 #define FUZZ_ROUNDS	10000
 #define EXAMPLE		"relay/examples/loopback.yaml"
@@ -34,16 +35,6 @@ static const char minimal[] =
     "control: 127.0.0.1:2223\n"
     "ports: 30000-30999\n";
 
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
 
 /* Parse doc as "t.yaml"; returns relay_config_parse's result (-1 when the
  * YAML did not load). The yconf is left for the caller to inspect. */

@@ -20,21 +20,12 @@
 #include "common/addr.h"
 #include "relay/latch.h"
 #include "relay/rtp.h"
+#include "common/tests/testutil.h"
 
 #define FUZZ_ROUNDS	10000
 #define SSRC_A		0x11111111u
 #define SSRC_B		0x22222222u
 
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
 
 static union sockaddr_any
 sa(const char *ip, uint16_t port)

@@ -19,19 +19,10 @@
 #include <cmocka.h>
 
 #include "relay/metrics.h"
+#include "common/tests/testutil.h"
 
 #define FUZZ_ROUNDS	10000
 
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
 
 static void
 test_mbuf(void **state)

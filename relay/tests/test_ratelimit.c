@@ -14,19 +14,10 @@
 #include <cmocka.h>
 
 #include "relay/ratelimit.h"
+#include "common/tests/testutil.h"
 
 #define FUZZ_ROUNDS	10000
 
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
 
 /* Takes at one instant until refused; returns how many were accepted. */
 static unsigned int

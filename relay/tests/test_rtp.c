@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "relay/rtp.h"
+#include "common/tests/testutil.h"
 
 #define FUZZ_ROUNDS	10000
 
@@ -37,16 +38,6 @@ static const struct spec base = {
 	.ssrc = 0x01020304, .ext = -1, .payload = 160,
 };
 
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
 
 static void
 put16(uint8_t *b, uint16_t v)

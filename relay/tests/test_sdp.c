@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "relay/sdp.h"
+#include "common/tests/testutil.h"
 
 static char err[512];
 
@@ -860,16 +861,11 @@ test_rewrite_errors(void **state)
 	    NULL, 0), -1);
 }
 
-/* xorshift64*: deterministic, so a failing case can be replayed. */
-static uint64_t prng_state = 0x9e3779b97f4a7c15ULL;
-
+/* The high half of the shared generator (common/tests/testutil.h). */
 static uint32_t
 prng(void)
 {
-	prng_state ^= prng_state >> 12;
-	prng_state ^= prng_state << 25;
-	prng_state ^= prng_state >> 27;
-	return (uint32_t)((prng_state * 0x2545f4914f6cdd1dULL) >> 32);
+	return (uint32_t)(rng() >> 32);
 }
 
 static const char *const fuzz_seeds[] = {
@@ -1041,7 +1037,7 @@ test_fuzz_random(void **state)
 	int	n, ok = 0;
 
 	(void)state;
-	prng_state = 0x9e3779b97f4a7c15ULL;
+	rng_state = 0x9e3779b97f4a7c15ULL;
 	for (n = 0; n < 10000; n++) {
 		len = prng() % sizeof(buf);
 		i = 0;
@@ -1067,7 +1063,7 @@ test_fuzz_mutations(void **state)
 	int		n, ok = 0;
 
 	(void)state;
-	prng_state = 0x0123456789abcdefULL;
+	rng_state = 0x0123456789abcdefULL;
 	for (n = 0; n < 10000; n++) {
 		seed = fuzz_seeds[n % (sizeof(fuzz_seeds) /
 		    sizeof(fuzz_seeds[0]))];
