@@ -175,6 +175,25 @@ sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	r->last_bytes = r->stats.bytes;
 }
 
+/* One unlabelled metric: its family lines and its value. */
+struct metric_row {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	uint64_t	 value;
+};
+
+static void
+render_rows(struct mbuf *m, const struct metric_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		metrics_family(m, rows[i].name, rows[i].type, rows[i].help);
+		metrics_value_u64(m, rows[i].name, NULL, rows[i].value);
+	}
+}
+
 static void
 render_metrics(struct mbuf *m, void *arg)
 {
@@ -183,16 +202,35 @@ render_metrics(struct mbuf *m, void *arg)
 	struct probe_stats ps;
 	char labels[64];
 	int i;
+	const struct metric_row rows[] = {
+		{ "rtprelay_calls", "gauge", "Calls in the table.",
+		    r->calls.ncalls },
+		{ "rtprelay_port_pairs_used", "gauge",
+		    "Media port pairs in use.", r->calls.pairs_used },
+		{ "rtprelay_port_pairs", "gauge",
+		    "Media port pairs configured.", r->calls.npairs },
+		{ "rtprelay_packets_total", "counter",
+		    "Packets forwarded (RTP and RTCP).", st->packets },
+		{ "rtprelay_bytes_total", "counter", "Bytes forwarded.",
+		    st->bytes },
+		{ "rtprelay_rtcp_packets_total", "counter",
+		    "RTCP packets forwarded.", st->rtcp_packets },
+		{ "rtprelay_keepalives_total", "counter",
+		    "Keepalive packets consumed (RFC 6263 forms).",
+		    st->keepalives },
+		{ "rtprelay_latch_moves_total", "counter",
+		    "Latches moved to a new source (same SSRC, sequence in "
+		    "window).", st->latch_moves },
+		{ "rtprelay_packet_rate", "gauge",
+		    "Packets forwarded in the last second.", st->packet_rate },
+		{ "rtprelay_ng_errors_total", "counter",
+		    "ng requests answered with an error.", st->ng_errors },
+		{ "rtprelay_ng_retransmits_total", "counter",
+		    "ng requests answered from the cookie cache.",
+		    st->ng_retransmits },
+	};
 
-	metrics_family(m, "rtprelay_calls", "gauge", "Calls in the table.");
-	metrics_value_u64(m, "rtprelay_calls", NULL, r->calls.ncalls);
-	metrics_family(m, "rtprelay_port_pairs_used", "gauge",
-	    "Media port pairs in use.");
-	metrics_value_u64(m, "rtprelay_port_pairs_used", NULL,
-	    r->calls.pairs_used);
-	metrics_family(m, "rtprelay_port_pairs", "gauge",
-	    "Media port pairs configured.");
-	metrics_value_u64(m, "rtprelay_port_pairs", NULL, r->calls.npairs);
+	render_rows(m, rows, sizeof(rows) / sizeof(rows[0]));
 	metrics_family(m, "rtprelay_calls_total", "counter",
 	    "Calls ended, by reason, and created.");
 	metrics_value_u64(m, "rtprelay_calls_total", "event=\"created\"",
@@ -201,19 +239,6 @@ render_metrics(struct mbuf *m, void *arg)
 	    st->calls_deleted);
 	metrics_value_u64(m, "rtprelay_calls_total", "event=\"expired\"",
 	    st->calls_expired);
-	metrics_family(m, "rtprelay_packets_total", "counter",
-	    "Packets forwarded (RTP and RTCP).");
-	metrics_value_u64(m, "rtprelay_packets_total", NULL, st->packets);
-	metrics_family(m, "rtprelay_bytes_total", "counter",
-	    "Bytes forwarded.");
-	metrics_value_u64(m, "rtprelay_bytes_total", NULL, st->bytes);
-	metrics_family(m, "rtprelay_rtcp_packets_total", "counter",
-	    "RTCP packets forwarded.");
-	metrics_value_u64(m, "rtprelay_rtcp_packets_total", NULL,
-	    st->rtcp_packets);
-	metrics_family(m, "rtprelay_keepalives_total", "counter",
-	    "Keepalive packets consumed (RFC 6263 forms).");
-	metrics_value_u64(m, "rtprelay_keepalives_total", NULL, st->keepalives);
 	metrics_family(m, "rtprelay_drops_total", "counter",
 	    "Packets dropped, by reason.");
 	for (i = LATCH_DROP_SPOOF; i < LATCH_VERDICT_MAX; i++) {
@@ -226,12 +251,6 @@ render_metrics(struct mbuf *m, void *arg)
 	    "reason=\"no_destination\"", st->no_destination);
 	metrics_value_u64(m, "rtprelay_drops_total", "reason=\"send_error\"",
 	    st->send_errors);
-	metrics_family(m, "rtprelay_latch_moves_total", "counter",
-	    "Latches moved to a new source (same SSRC, sequence in window).");
-	metrics_value_u64(m, "rtprelay_latch_moves_total", NULL, st->latch_moves);
-	metrics_family(m, "rtprelay_packet_rate", "gauge",
-	    "Packets forwarded in the last second.");
-	metrics_value_u64(m, "rtprelay_packet_rate", NULL, st->packet_rate);
 	metrics_family(m, "rtprelay_ng_requests_total", "counter",
 	    "ng control requests, by command.");
 	for (i = 0; i < NG_CMD_MAX; i++) {
@@ -240,26 +259,19 @@ render_metrics(struct mbuf *m, void *arg)
 		metrics_value_u64(m, "rtprelay_ng_requests_total", labels,
 		    st->ng_requests[i]);
 	}
-	metrics_family(m, "rtprelay_ng_errors_total", "counter",
-	    "ng requests answered with an error.");
-	metrics_value_u64(m, "rtprelay_ng_errors_total", NULL, st->ng_errors);
-	metrics_family(m, "rtprelay_ng_retransmits_total", "counter",
-	    "ng requests answered from the cookie cache.");
-	metrics_value_u64(m, "rtprelay_ng_retransmits_total", NULL,
-	    st->ng_retransmits);
-	if (r->probe != NULL) {
-		probe_stats(r->probe, &ps);
-		metrics_family(m, "rtprelay_probe_total", "counter",
-		    "Probe mirror datagrams, by outcome.");
-		metrics_value_u64(m, "rtprelay_probe_total", "outcome=\"replied\"",
-		    ps.replied);
-		metrics_value_u64(m, "rtprelay_probe_total",
-		    "outcome=\"dropped_acl\"", ps.dropped_acl);
-		metrics_value_u64(m, "rtprelay_probe_total",
-		    "outcome=\"dropped_rate\"", ps.dropped_rate);
-		metrics_value_u64(m, "rtprelay_probe_total",
-		    "outcome=\"dropped_size\"", ps.dropped_size);
-	}
+	if (r->probe == NULL)
+		return;
+	probe_stats(r->probe, &ps);
+	metrics_family(m, "rtprelay_probe_total", "counter",
+	    "Probe mirror datagrams, by outcome.");
+	metrics_value_u64(m, "rtprelay_probe_total", "outcome=\"replied\"",
+	    ps.replied);
+	metrics_value_u64(m, "rtprelay_probe_total", "outcome=\"dropped_acl\"",
+	    ps.dropped_acl);
+	metrics_value_u64(m, "rtprelay_probe_total",
+	    "outcome=\"dropped_rate\"", ps.dropped_rate);
+	metrics_value_u64(m, "rtprelay_probe_total",
+	    "outcome=\"dropped_size\"", ps.dropped_size);
 }
 
 static void
