@@ -1,0 +1,113 @@
+/*
+ * The FRR driver: the part of failoverd that *acts* (relayd's pfe_route).
+ *
+ * It keeps one persistent connection to bgpd's vty socket (DESIGN.md
+ * decision 1; framing and command sequences in vty.h) and makes bgpd's
+ * running configuration match the desired state the caller sets per VIP:
+ * withdrawn, announced normally, or announced with the graceful-shutdown
+ * community, each with a link-bandwidth weight.
+ *
+ * Desired vs applied: frr_set() only records what is wanted; the driver
+ * sends the commands that close the difference, one command outstanding at
+ * a time, in the order the VIPs changed. Setting the same state twice sends
+ * nothing. Commands are idempotent on bgpd's side too (re-announcing with
+ * another route-map switches policy without a withdraw; a `no network` for
+ * a prefix bgpd does not have is taken as done).
+ *
+ * Connection loss (EOF, write error, framing error, a reply that does not
+ * come within the command timeout): the applied state becomes unknown,
+ * the driver reconnects with exponential backoff (100 ms doubling up to
+ * reconnect_max_us) and, once connected, re-applies the whole desired
+ * state: route-maps first, then every VIP. A bgpd restart looks exactly
+ * like that. The very first sync after start withdraws every configured
+ * VIP that is not wanted (stale announcements left by an earlier run);
+ * frr_synced() turns true once a full sync has completed.
+ *
+ * When the vty socket cannot be used and `vtysh' is configured, each
+ * pending sequence is run as one `vtysh [-N pathspace] -c ... -c ...'
+ * child process instead (about 40 ms each: a fallback, not the normal way).
+ */
+#ifndef CONTROLLER_FRR_H
+#define CONTROLLER_FRR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+
+#include "common/addr.h"
+
+#define FRR_PATH_MAX		107	/* sun_path */
+#define FRR_VIPS_MAX		64
+
+enum frr_ann {
+	FRR_WITHDRAWN,
+	FRR_NORMAL,
+	FRR_GSHUT,
+	FRR_ANN_MAX
+};
+extern const char *const frr_ann_names[];	/* "withdrawn", ... */
+
+struct frr_config {
+	char		vty_path[FRR_PATH_MAX + 1];	/* bgpd.vty */
+	char		pathspace[64];	/* vtysh -N; "" for none */
+	char		vtysh[256];	/* fallback binary; "" disables */
+	uint64_t	asn;
+	uint64_t	cmd_timeout_us;	/* one reply; default 2 s */
+	uint64_t	reconnect_max_us;	/* default 5 s */
+};
+
+/* Counters for metrics and status. */
+#define FRR_LAT_BUCKETS		12
+extern const uint64_t frr_lat_bounds_us[FRR_LAT_BUCKETS];	/* upper bounds */
+struct frr_stats {
+	uint64_t	connects;	/* successful connections */
+	uint64_t	disconnects;
+	uint64_t	commands;	/* replies received */
+	uint64_t	errors;		/* non-zero status, fallback failures */
+	uint64_t	fallback_runs;	/* vtysh children */
+	/* Command latency (send to status byte) histogram, cumulative
+	 * buckets as Prometheus wants, plus sum and count. */
+	uint64_t	lat_bucket[FRR_LAT_BUCKETS];
+	uint64_t	lat_sum_us;
+	uint64_t	lat_count;
+};
+
+struct frr;
+
+/* Called after every change of connected/synced (for logs, metrics, and
+ * deferring work that needs a synced FRR). */
+typedef void	frr_event_cb(struct frr *, void *arg);
+
+struct frr	*frr_new(struct ev_loop *loop, const struct frr_config *cfg,
+		    frr_event_cb *cb, void *arg);
+void		 frr_free(struct frr *f);
+
+/*
+ * Register a VIP (every configured VIP, before frr_start, so the first sync
+ * can clean stale announcements). Returns -1 when FRR_VIPS_MAX is reached.
+ */
+int	frr_add_vip(struct frr *f, const struct prefix *vip);
+/* Connect and sync. */
+void	frr_start(struct frr *f);
+/*
+ * Desired state of a registered VIP; weight_bw is the link-bandwidth value
+ * (vty.h VTY_BW_MIN..VTY_BW_MAX), ignored when withdrawn. Returns -1 for
+ * an unknown VIP or a weight out of range.
+ */
+int	frr_set(struct frr *f, const struct prefix *vip, enum frr_ann ann,
+	    uint32_t weight_bw);
+/*
+ * Clean stop: withdraw every VIP now, waiting at most timeout_us for bgpd's
+ * replies (blocking: used only on the way out). Returns 0 when every
+ * withdraw was acknowledged.
+ */
+int	frr_withdraw_all_sync(struct frr *f, uint64_t timeout_us);
+
+bool	frr_connected(const struct frr *f);
+bool	frr_synced(const struct frr *f);	/* applied == desired, known */
+const struct frr_stats *frr_stats(const struct frr *f);
+/* Last error text ("" if none), for status. */
+const char *frr_last_error(const struct frr *f);
+
+#endif
