@@ -25,7 +25,7 @@
 #include "relay/call.h"
 #include "relay/config.h"
 #include "relay/media.h"
-#include "relay/metrics.h"
+#include "common/metrics.h"
 #include "relay/ng.h"
 #include "relay/probe.h"
 #include "relay/stats.h"

@@ -1,7 +1,7 @@
 /*
  * Prometheus text exposition and the HTTP/1.0 server that serves it.
  */
-#include "relay/metrics.h"
+#include "common/metrics.h"
 
 #include <errno.h>
 #include <math.h>

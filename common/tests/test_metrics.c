@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "relay/metrics.h"
+#include "common/metrics.h"
 #include "common/tests/testutil.h"
 
 #define FUZZ_ROUNDS	10000

@@ -11,8 +11,8 @@
  * The pure parts (mbuf, formatting, escaping, request parsing, reply
  * building) do no I/O and are unit-tested directly.
  */
-#ifndef RELAY_METRICS_H
-#define RELAY_METRICS_H
+#ifndef COMMON_METRICS_H
+#define COMMON_METRICS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "common/mono.h"
-#include "relay/metrics.h"
+#include "common/metrics.h"
 
 #define DEADLINE_MS	4000
 #define BIG_BODY	(4 * 1024 * 1024)
