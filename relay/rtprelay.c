@@ -26,6 +26,7 @@
 #include "relay/config.h"
 #include "relay/media.h"
 #include "common/metrics.h"
+#include "common/pidfile.h"
 #include "relay/ng.h"
 #include "relay/probe.h"
 #include "relay/stats.h"
@@ -52,11 +53,13 @@ struct relay {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: rtprelay [-dn] -f config.yaml\n"
+	fprintf(f, "usage: rtprelay [-dn] [-p pidfile] -f config.yaml\n"
 	    "       rtprelay --help | --version\n"
 	    "  -f FILE  configuration file (YAML)\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -d       stay in the foreground and log to stderr\n"
+	    "  -p FILE  write the process ID to FILE (failoverd's relay-process\n"
+	    "           check reads it)\n"
 	    "RTP relay driven by the rtpengine ng protocol; see "
 	    "docs/relay.md.\n");
 }
@@ -354,10 +357,11 @@ main(int argc, char *argv[])
 	static struct relay r;
 	struct call_ops ops;
 	char err[256];
+	const char *pidfile = NULL;
 	bool check = false, foreground = false;
 	int ch, i;
 
-	while ((ch = getopt_long(argc, argv, "dnf:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "dnf:p:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = true;
@@ -367,6 +371,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			r.conffile = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -435,6 +442,9 @@ main(int argc, char *argv[])
 		log_init("rtprelay", false, r.cfg.log_level);
 		ev_loop_fork(r.loop);
 	}
+	if (pidfile != NULL && pidfile_write(pidfile, getpid(), err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	ev_timer_init(&r.sweep_w, sweep_cb, 1.0, 1.0);
 	r.sweep_w.data = &r;
 	ev_timer_start(r.loop, &r.sweep_w);
@@ -462,5 +472,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < r.nng; i++)
 		close(r.ng_w[i].fd);
 	ev_loop_destroy(r.loop);
+	if (pidfile != NULL)
+		pidfile_remove(pidfile, getpid());
 	return 0;
 }
