@@ -8,6 +8,13 @@
  * never in a burst), `deadline' is armed per attempt. An attempt costs
  * two clock reads and a few timer heap operations, so hundreds of checks
  * at 10 ms cost little and idle checks at 1 s cost nothing measurable.
+ *
+ * Both timers run at a priority below the kinds' watchers (default 0):
+ * when a stalled loop finds a reply and the deadline due in the same
+ * iteration, libev would otherwise run the timer first (it invokes the
+ * most recently queued event first) and fail an attempt whose answer had
+ * arrived. Likewise a pidfd that turned readable is seen before the next
+ * attempt starts.
  */
 #include "controller/check.h"
 
@@ -44,6 +51,9 @@ static const struct check_kind_ops *const check_ops[CHECK_KIND_MAX] = {
 static const char *const check_common_keys[] = {
 	"kind", "interval", "timeout", "rise", "fall", NULL
 };
+
+/* Below the kinds' I/O watchers: see the top of the file. */
+#define CHECK_TIMER_PRI	(-1)
 
 /* Common keys plus the longest list of kind keys, plus the NULL. */
 #define CHECK_KEYS_MAX	16
@@ -284,8 +294,10 @@ check_new(struct ev_loop *loop, const struct check_config *cfg,
 	c->cb_arg = arg;
 	c->ops = check_ops[cfg->kind];
 	ev_timer_init(&c->interval, check_interval_cb, 0., 0.);
+	ev_set_priority(&c->interval, CHECK_TIMER_PRI);
 	c->interval.data = c;
 	ev_timer_init(&c->deadline, check_deadline_cb, 0., 0.);
+	ev_set_priority(&c->deadline, CHECK_TIMER_PRI);
 	c->deadline.data = c;
 	return c;
 }

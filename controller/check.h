@@ -21,7 +21,8 @@
  * nothing themselves.
  *
  * No attempt ever blocks the loop: sockets are non-blocking, exec uses
- * fork/exec with pipes and a child watcher.
+ * posix_spawn with a pipe and a child watcher. Stopping an exec check
+ * with a run in flight is the one wait: for a SIGKILLed child.
  */
 #ifndef CONTROLLER_CHECK_H
 #define CONTROLLER_CHECK_H
@@ -88,7 +89,9 @@ struct check_config {
 	union sockaddr_any	source;		/* bind before sending */
 
 	/* udp, tcp: bytes to send and a byte string the reply must contain
-	 * (tcp: both optional; without send, connect alone is the check). */
+	 * (udp: send required, expect optional, any reply will do without
+	 * it; tcp: both optional, without either the connect alone is the
+	 * check). No NUL bytes: YAML strings. */
 	unsigned char		send[CHECK_PAYLOAD_MAX];
 	size_t			send_len;
 	unsigned char		expect[CHECK_PAYLOAD_MAX];

@@ -36,6 +36,8 @@
 
 #include "common/log.h"
 
+#define EXEC_DRAIN_READS	64	/* up to 256 KiB per wakeup */
+
 struct exec_run {
 	struct exec_check	*x;
 	struct check		*c;	/* NULL once cancelled: an orphan */
@@ -122,14 +124,19 @@ exec_log_output(const struct exec_run *r, const char *name, bool failed)
 		    r->dropped);
 }
 
-/* Read what the pipe holds now; close it at EOF or error. */
+/*
+ * Read what the pipe holds now; close it at EOF or error. Bounded per
+ * call: a program (or a child it left behind) that writes without end
+ * must not hold the loop; the watcher brings us back.
+ */
 static void
 exec_drain(struct exec_run *r, struct ev_loop *loop)
 {
 	char sink[4096];
 	ssize_t n;
+	int reads;
 
-	while (r->out != -1) {
+	for (reads = 0; r->out != -1 && reads < EXEC_DRAIN_READS; reads++) {
 		if (r->len < sizeof(r->buf))
 			n = read(r->out, r->buf + r->len,
 			    sizeof(r->buf) - r->len);

@@ -19,7 +19,7 @@
 #include "common/log.h"
 
 #define UDP_RBUF	2048
-#define UDP_SHOW	40	/* bytes of a wrong reply quoted in the detail */
+#define UDP_SHOW	40	/* bytes of a wrong reply quoted in a detail */
 
 struct check_udp {
 	struct check	*c;

@@ -263,7 +263,7 @@ test_exec(void **state)
 	assert_string_equal(cc.argv[2], "90%");
 	assert_string_equal(cc.argv[3], " ");
 	assert_null(cc.argv[4]);
-	/* argv points into argv_buf, one NUL-terminated string after another. */
+	/* argv points into argv_buf: NUL-terminated strings in a row. */
 	assert_ptr_equal(cc.argv[0], cc.argv_buf);
 	assert_ptr_equal(cc.argv[1], cc.argv_buf + 26);
 	/* A single program may be a scalar. */
