@@ -1092,14 +1092,18 @@ test_exec_not_default_loop(void **state)
 static pid_t
 fake_relay(const char *name)
 {
+	pid_t parent = getpid(), pid;
 	int p[2];
 	char b;
-	pid_t pid;
 
 	assert_int_equal(pipe(p), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* Never outlive a test that failed before killing it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(1);
 		prctl(PR_SET_NAME, name, 0, 0, 0);
 		if (write(p[1], "r", 1) != 1)
 			_exit(1);
@@ -1477,7 +1481,17 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
+	static const char *const files[] = { "relay.pid", "case.pid",
+	    "self.pid", "grandchild.pid", NULL };
+	char path[128];
+	int i;
+
 	(void)state;
+	/* A failed test leaves its file behind. */
+	for (i = 0; files[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		unlink(path);
+	}
 	rmdir(tmpdir);
 	return 0;
 }
