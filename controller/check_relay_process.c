@@ -27,9 +27,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/parse.h"
+#include "common/pidfile.h"
 
-#define RELAY_PID_MAX	4194304		/* PID_MAX_LIMIT on 64-bit Linux */
 
 struct relay_proc {
 	struct check	*c;
@@ -95,45 +94,6 @@ relay_proc_dead_cb(struct ev_loop *loop, ev_io *w, int revents)
 	check_done(p->c, false, true, "pid %d exited", pid);
 }
 
-/* The pid in the pid file, or -1 with the reason in err. */
-static int
-relay_proc_read_pid(const char *path, char *err, size_t errlen)
-{
-	char buf[32], text[32], perr[96];
-	uint64_t v;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		snprintf(err, errlen, "pid file %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n == -1) {
-		snprintf(err, errlen, "pid file %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	/* "4242\n" as daemons write it; surrounding blanks are tolerated. */
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' ||
-	    buf[n - 1] == '\t' || buf[n - 1] == '\r'))
-		n--;
-	buf[n] = '\0';
-	if (n == 0) {
-		snprintf(err, errlen, "pid file %s is empty", path);
-		return -1;
-	}
-	if (parse_u64(buf, 1, RELAY_PID_MAX, &v, perr, sizeof(perr)) == -1) {
-		check_printable(text, sizeof(text), buf, (size_t)n);
-		snprintf(err, errlen, "pid file %s: '%s' is not a pid", path,
-		    text);
-		return -1;
-	}
-	return (int)v;
-}
-
 /* /proc/PID/comm into buf, without the newline; -1 if it cannot be read. */
 static int
 relay_proc_comm(int pid, char *buf, size_t len)
@@ -163,7 +123,7 @@ relay_proc_open(struct relay_proc *p, char *err, size_t errlen)
 	char comm[32], text[32];
 	int pid, fd;
 
-	if ((pid = relay_proc_read_pid(cfg->pidfile, err, errlen)) == -1)
+	if ((pid = pidfile_read(cfg->pidfile, err, errlen)) == -1)
 		return -1;
 	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1) {
 		if (errno == ESRCH)

@@ -81,9 +81,17 @@ test_bad_content(void **state)
 
 	put("12x\n");
 	assert_int_equal(pidfile_read(path, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "'12x'"));
-	put("");
+	snprintf(want, sizeof(want), "pid file %s: '12x' is not a pid", path);
+	assert_string_equal(err, want);
+	put(" \n");
 	assert_int_equal(pidfile_read(path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "pid file %s is empty", path);
+	assert_string_equal(err, want);
+	put("1\x1b[2J\n");
+	assert_int_equal(pidfile_read(path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "pid file %s: '1?[2J' is not a pid",
+	    path);
+	assert_string_equal(err, want);
 	put("0\n");
 	assert_int_equal(pidfile_read(path, err, sizeof(err)), -1);
 	put("-5\n");
@@ -92,6 +100,8 @@ test_bad_content(void **state)
 	assert_int_equal(pidfile_read(path, err, sizeof(err)), -1);
 	put("17");			/* no newline is fine */
 	assert_int_equal(pidfile_read(path, err, sizeof(err)), 17);
+	put("18 \r\n");	/* trailing blanks too */
+	assert_int_equal(pidfile_read(path, err, sizeof(err)), 18);
 }
 
 static void
