@@ -55,8 +55,9 @@ opts_usage(FILE *f)
 "  --call-prefix STR    call-ids are STR-<n> (default rtpmeter-<pid>-<rand>)\n"
 "  --no-delete          leave the calls on the relay at the end\n"
 "SIGUSR1 marks the fault (first one wins). stdout carries one line per\n"
-"event for the orchestrator: 'ready <ns>', 'fault <ns>', 'stop <ns>',\n"
-"'done' (CLOCK_REALTIME ns); the summary goes to stderr.\n",
+"event for the orchestrator: 'calls N', 'ready <ns>' (or 'not-ready F T'),\n"
+"'fault <ns>', 'stop <ns>', 'done' (CLOCK_REALTIME ns); the summary goes to\n"
+"stderr. See topology-tests/rtpmeter/README.md for the report.\n",
 	    OPTS_MAX_CALLS);
 }
 

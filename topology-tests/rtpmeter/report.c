@@ -290,6 +290,7 @@ report_json_run(struct jw *w, const struct report_run *run)
 	jw_ns_if(w, "end_ns", run->end_ns);
 	jw_ms_rel(w, "stop_after_fault_ms", run->stop_ns, run->fault_ns);
 	jw_ms(w, "clock_step_ms", run->clock_step_ns);
+	jw_ms(w, "max_send_lag_ms", (int64_t)run->max_send_lag_ns);
 	jw_open(w, "warnings", '[');
 	for (i = 0; i < run->nwarnings; i++)
 		jw_str(w, NULL, run->warnings[i]);

@@ -35,6 +35,8 @@ struct report_run {
 	/* Change of CLOCK_REALTIME - CLOCK_MONOTONIC over the run: a wall
 	 * clock step would distort every gap that spans it. */
 	int64_t		 clock_step_ns;
+	/* How far the sender fell behind its schedule at worst. */
+	uint64_t	 max_send_lag_ns;
 	char		 warnings[REPORT_MAX_WARNINGS][160];
 	int		 nwarnings;
 };

@@ -23,8 +23,8 @@
  * One thread, one epoll loop: a timerfd paces the sends, staggered evenly
  * over the packet interval so N streams do not leave in one burst.
  * stdout carries one line per event for the orchestrator ("calls N",
- * "ready NS", "fault NS", "stop NS", "done"); logs and the summary go to
- * stderr.
+ * "ready NS" or "not-ready F T", "fault NS", "stop NS", "done"); logs and
+ * the summary go to stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +105,7 @@ struct meter {
 	/* Pacing: global packet g goes to endpoint g % neps, due at
 	 * start + g * ptime / neps. */
 	uint64_t		 send_start, g;
+	uint64_t		 max_lag;	/* behind the schedule, ns */
 	int			 nflowing;	/* endpoints that heard one */
 	bool			 ready, sending;
 	uint64_t		 ready_deadline, stop_at, drain_end;
@@ -515,6 +516,10 @@ meter_send_due(struct meter *m, uint64_t now)
 	uint64_t		 now_rt = meter_realtime_ns();
 
 	due = (now - m->send_start) * n / m->ptime_ns + 1;
+	/* The oldest packet owed shows how far behind we are. */
+	next = m->send_start + m->g * m->ptime_ns / n;
+	if (m->g < due && now - next > m->max_lag)
+		m->max_lag = now - next;
 	if (due > m->g + METER_SEND_BURST)
 		due = m->g + METER_SEND_BURST;
 	while (m->g < due) {
@@ -786,6 +791,10 @@ meter_run_warnings(struct meter *m, const struct report_dir *d, size_t n)
 	if (send_gap > 3 * m->ptime_ns)
 		report_warn(run, "the generator fell behind: a stream went "
 		    "%.3f ms between two sends", (double)send_gap / 1e6);
+	if (m->max_lag > m->ptime_ns)
+		report_warn(run, "the generator fell up to %.3f ms behind its "
+		    "schedule: gaps that long may be its own",
+		    (double)m->max_lag / 1e6);
 }
 
 static int
@@ -1006,6 +1015,7 @@ main(int argc, char *argv[])
 	rc = meter_run(m) == 0 ? 0 : 1;
 	meter_take_mark(m);
 	m->run.fault_marks = (int)meter_marks;
+	m->run.max_send_lag_ns = m->max_lag;
 	m->run.clock_step_ns = (int64_t)(meter_realtime_ns() - mono_ns()) -
 	    m->clock_off0;
 	if (!m->o.no_delete)
