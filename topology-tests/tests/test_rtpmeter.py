@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -404,3 +405,60 @@ def test_open_files_limit(tmp_path):
     assert ("--calls 100 needs 232 open files, the hard limit is 100"
             in r.stderr), r.stderr
     assert "at most --calls 34 here" in r.stderr
+
+
+@pytest.fixture
+def netns():
+    """A private network namespace with only lo: needs root."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("needs root and iproute2 for a network namespace")
+    name = f"rtpm-ttl-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    procs = []
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"],
+                       check=True)
+        yield name, procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGCONT)
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+        subprocess.run(["ip", "netns", "del", name], check=True)
+
+
+def test_ttl_names_the_relay(netns, tmp_path):
+    """The relay host's default TTL, changed after the fault mark, shows as
+    a move in every direction: the mechanism the lab uses to tell which
+    relay carried a stream before and after a fault."""
+    name, procs = netns
+    conf = tmp_path / "relay.yaml"
+    conf.write_text(RELAY_CONF)
+
+    def sysctl_ttl(v):
+        subprocess.run(["ip", "netns", "exec", name, "sysctl", "-qw",
+                        f"net.ipv4.ip_default_ttl={v}"], check=True)
+
+    sysctl_ttl(61)
+    relay = subprocess.Popen(["ip", "netns", "exec", name, RELAY, "-d", "-f",
+                              str(conf)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    procs.append(relay)
+    out = tmp_path / "report.json"
+    meter = subprocess.Popen(
+        ["ip", "netns", "exec", name, METER, "--ng", "%s:%d" % NG,
+         "--calls", "4", "--duration", "2s", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs.append(meter)
+    lines = iter(meter.stdout.readline, "")
+    assert next(l for l in lines if l.startswith("ready"))
+    os.kill(meter.pid, signal.SIGUSR1)
+    assert next(l for l in lines if l.startswith("fault"))
+    sysctl_ttl(50)
+    assert meter.wait(20) == 0
+    rep = json.loads(out.read_text())
+    assert rep["summary"]["streams_moved"] == 8
+    for s in rep["streams"]:
+        assert (s["ttl_first"], s["ttl_before_fault"], s["ttl_last"],
+                s["ttl_changes"]) == (61, 61, 50, 1), s
