@@ -6,3 +6,5 @@ $(eval $(call library,controller,$(CONTROLLER_SRCS)))
 $(eval $(call program,failoverd,controller/failoverd.c,controller common))
 $(eval $(call program,failoverctl,controller/failoverctl.c,controller common))
 $(eval $(call unittests,controller,controller common))
+# Test helper for controller/tests/topo: the FRR driver driven from stdin.
+$(eval $(call program,frrdrv,controller/tests/frrdrv.c,controller common))
