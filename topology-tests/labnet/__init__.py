@@ -6,10 +6,11 @@ Lab that ties them together (lab.py). Python 3 standard library plus
 python3-yaml; run as root for anything that builds namespaces.
 """
 
-from .lab import Lab, LabError, LabExists, Signals, can_run, leftovers
+from .lab import (Lab, LabError, LabExists, Signals, can_run, leftovers,
+                  teardown)
 from .topology import Topology, TopologyError, load as load_topology
 from .wait import WaitTimeout, until
 
 __all__ = ["Lab", "LabError", "LabExists", "Signals", "Topology",
            "TopologyError", "WaitTimeout", "can_run", "leftovers",
-           "load_topology", "until"]
+           "load_topology", "teardown", "until"]

@@ -589,38 +589,64 @@ class Lab:
                 self._save()
             except OSError:
                 pass
-        # Processes first: a namespace lives while a process is in it.
-        known = {p.pid for p in self.procs}
-        extra = [procs.Proc(pid, procs.starttime(pid), "?", "?", [])
-                 for pid in procs.find_tagged(self.tag) if pid not in known]
-        left = procs.terminate(self.procs + extra, self.tag, timeout)
-        problems = []
-        if left:
-            problems.append("processes still alive: "
-                            + " ".join(map(str, left)))
-        for ns in sorted(set(self.namespaces) |
-                         set(netns.with_prefix(self.prefix))):
-            try:
-                netns.delete(ns)
-            except netns.NetnsError as e:
-                problems.append(str(e))
-        for d in sorted(set(self.frr_dirs) | set(_frr_dirs(self.prefix))):
-            shutil.rmtree(d, ignore_errors=True)
-        shutil.rmtree(self.rundir, ignore_errors=True)
         try:
-            os.rmdir(os.path.dirname(self.rundir))	# only if empty
+            teardown(self.prefix, self.procs, self.namespaces, self.frr_dirs,
+                     timeout)
+        finally:
+            self.procs = []
+            self.namespaces = []
+            self.frr_dirs = []
+            self.status = "down"
+            self.timings["down"] = round(time.monotonic() - t0, 3)
+
+
+def teardown(prefix, known_procs=(), namespaces=(), frr_dirs=(),
+             timeout=5.0):
+    """Remove everything of the lab with this prefix: the recorded
+    processes and any other process tagged with the prefix (each checked
+    for the tag before it is signalled), then namespaces named <prefix>*,
+    /var/run/frr/<prefix>*, the run directory. Works without a state file.
+    Returns a list of what was removed; raises LabError if anything is
+    left."""
+    check_prefix(prefix)
+    done = []
+    known = {p.pid for p in known_procs}
+    extra = [procs.Proc(pid, procs.starttime(pid), "?", "?", [])
+             for pid in procs.find_tagged(prefix) if pid not in known]
+    allp = list(known_procs) + extra
+    live = [p for p in allp if procs.is_ours(p.pid, prefix, p.start)]
+    # Processes first: a namespace lives while a process is in it.
+    left = procs.terminate(allp, prefix, timeout)
+    if live:
+        done.append(f"{len(live)} processes")
+    problems = []
+    if left:
+        problems.append("processes still alive: " + " ".join(map(str, left)))
+    nss = sorted(set(namespaces) | set(netns.with_prefix(prefix)))
+    for ns in nss:
+        try:
+            netns.delete(ns)
+        except netns.NetnsError as e:
+            problems.append(str(e))
+    if nss:
+        done.append(f"{len(nss)} namespaces")
+    dirs = sorted(set(frr_dirs) | set(_frr_dirs(prefix)))
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
+    rundir = paths.rundir_for(prefix)
+    if os.path.exists(rundir):
+        shutil.rmtree(rundir, ignore_errors=True)
+        done.append(rundir)
+        try:
+            os.rmdir(os.path.dirname(rundir))	# only if empty
         except OSError:
             pass
-        self.procs = []
-        self.namespaces = []
-        self.frr_dirs = []
-        self.status = "down"
-        self.timings["down"] = round(time.monotonic() - t0, 3)
-        left = leftovers(self.prefix)
-        if left:
-            problems.append("left over: " + "; ".join(left))
-        if problems:
-            raise LabError("teardown incomplete: " + "; ".join(problems))
+    left = leftovers(prefix)
+    if left:
+        problems.append("left over: " + "; ".join(left))
+    if problems:
+        raise LabError("teardown incomplete: " + "; ".join(problems))
+    return done
 
 
 def _dev_exists(ns, dev):
