@@ -201,8 +201,10 @@ class Lab:
 
     def up(self, timeout=30.0, start_services=True):
         """Build the whole lab and wait until every BGP session is
-        Established and every BFD session up. On any failure, exception or
-        signal, everything built so far is torn down before re-raising."""
+        Established and every BFD session up. start_services: True for
+        every service that can run (services.py), False for none, or a
+        list of service names. On any failure, exception or signal,
+        everything built so far is torn down before re-raising."""
         why = can_run()
         if why:
             raise LabError(f"cannot build a lab: {why}")
@@ -230,7 +232,8 @@ class Lab:
             self._phase("frr", self._start_frr)
             self._phase("config", self._configure_frr)
             if start_services:
-                self._phase("services", self._start_services)
+                self._phase("services", lambda: self._start_services(
+                    None if start_services is True else start_services))
             self._phase("converge", lambda: self.wait_converged(timeout))
             self.timings["up"] = round(time.monotonic() - t0, 3)
             self.status = "up"
@@ -378,9 +381,11 @@ class Lab:
             raise LabError("FRR rejected the configuration:\n"
                            + "\n".join(errors))
 
-    def _start_services(self):
+    def _start_services(self, only=None):
         started = []
         for svc in services.SERVICES:
+            if only is not None and svc.name not in only:
+                continue
             why = svc.missing()
             if why:
                 self.notes.append(f"service {svc.name} skipped: {why}")
@@ -470,10 +475,10 @@ class Lab:
         return netns.route_nexthops(self.ns(node), prefix)
 
     def wait_nexthops(self, node, prefix, count, timeout=10.0,
-                      weights=None):
+                      weights=None, devs=None):
         """Wait until node's kernel route to prefix has `count` next hops
-        (0: no route); weights, if given, is the sorted list expected.
-        Returns the next hops."""
+        (0: no route); weights, if given, is the list of weights expected
+        (any order), devs the set of interfaces. Returns the next hops."""
         seen = []
 
         def cond():
@@ -481,6 +486,8 @@ class Lab:
             ok = len(seen) == count
             if ok and weights is not None:
                 ok = sorted(n["weight"] for n in seen) == sorted(weights)
+            if ok and devs is not None:
+                ok = {n["dev"] for n in seen} == set(devs)
             return ok, f"{node}: {_fmt_nh(seen)}"
 
         wait.until(cond, timeout, f"{count} next hop(s) for {prefix} at "
