@@ -301,7 +301,7 @@ class Lab:
     def _frr_nodes(self):
         return [n for n in self.topo.nodes.values() if n.speaks_bgp]
 
-    def _spawn(self, node, name, argv, log=None, env=None):
+    def spawn(self, node, name, argv, log=None, env=None):
         p = procs.spawn(argv, self.tag, node, name, ns=self.ns(node),
                         hostname=node, log=log or self.log_path(node, name),
                         env=env)
@@ -312,8 +312,12 @@ class Lab:
     def _check_alive(self, which):
         for p in which:
             if not procs.alive(p.pid):
+                logs = [self.log_path(p.node, p.name),
+                        self.log_path(p.node, p.name + ".out")]
                 raise LabError(f"{p.node}: {p.name} exited at start-up:\n"
-                               + _tail(self.log_path(p.node, p.name)))
+                               + "\n".join(f"{lp}:\n{_tail(lp)}"
+                                           for lp in logs
+                                           if os.path.exists(lp)))
 
     def _start_frr(self):
         nodes = self._frr_nodes()
@@ -336,7 +340,7 @@ class Lab:
                                    self.log_path(node.name, d),
                                    self.log_level)
 
-        zebras = [self._spawn(n.name, "zebra", argv(n, "zebra"),
+        zebras = [self.spawn(n.name, "zebra", argv(n, "zebra"),
                               log=self.log_path(n.name, "zebra.out"))
                   for n in nodes]
 
@@ -350,7 +354,7 @@ class Lab:
         others = []
         for n in nodes:
             for d in ("bfdd", "bgpd"):
-                others.append(self._spawn(n.name, d, argv(n, d),
+                others.append(self.spawn(n.name, d, argv(n, d),
                                           log=self.log_path(n.name,
                                                             d + ".out")))
 
@@ -398,7 +402,7 @@ class Lab:
                 os.makedirs(os.path.dirname(conf), exist_ok=True)
                 with open(conf, "w") as f:
                     f.write(services.render(self, svc, node))
-                p = self._spawn(node.name, svc.name, svc.argv(conf))
+                p = self.spawn(node.name, svc.name, svc.argv(conf))
                 started.append((svc, node, p))
         self._save()
 
@@ -596,10 +600,14 @@ class Lab:
                 self._save()
             except OSError:
                 pass
+        # A second Ctrl-C must not cut the teardown short: hold the signals
+        # until it is done (they are delivered right after).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, Signals.SIGS)
         try:
             teardown(self.prefix, self.procs, self.namespaces, self.frr_dirs,
                      timeout)
         finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             self.procs = []
             self.namespaces = []
             self.frr_dirs = []

@@ -23,7 +23,7 @@ TT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TT)
 
 from labnet import lab as labmod  # noqa: E402
-from labnet import frr, netns, paths, procs, render, services  # noqa: E402
+from labnet import netns, paths, procs, render, services  # noqa: E402
 from labnet import topology  # noqa: E402
 from labnet.topology import TopologyError  # noqa: E402
 
@@ -368,7 +368,7 @@ def test_pair_vip_is_local_but_not_in_zebra(pair):
 @needs_root
 def test_pair_ecmp_withdraw_and_traffic(pair):
     vip = pair.topo.vips[0]
-    echo = [pair._spawn(h, "echo", [PY, "-c", ECHO, str(vip), "4000", h])
+    echo = [pair.spawn(h, "echo", [PY, "-c", ECHO, str(vip), "4000", h])
             for h in ("M1", "M2")]
     for p in echo:
         labmod.wait.until(lambda: (services.udp_bound(p.pid, str(vip), 4000),
@@ -477,10 +477,17 @@ def test_pair_status_from_another_process(pair):
 def test_pair_teardown_leaves_nothing(pair):
     pids = [p.pid for p in pair.procs]
     assert pids
+    # Something an operator started with `lab exec` goes too.
+    stray = subprocess.Popen([PY, LAB, "exec", "--prefix", PREFIX, "M1",
+                              "sleep", "60"])
+    labmod.wait.until(lambda: (any(procs.alive(q) and q not in pids
+                                   for q in procs.find_tagged(PREFIX)),
+                               "no stray"), 5, "lab exec sleep")
     t = time.monotonic()
     pair.down()
     print(f"\npair down in {time.monotonic() - t:.2f} s")
     assert not any(procs.alive(pid) for pid in pids)
+    assert stray.wait(timeout=5) == -signal.SIGTERM
     assert_gone(PREFIX)
 
 
@@ -524,7 +531,7 @@ def test_draft_fig_ecmp_and_weights():
         lab.wait_nexthops("A", vip, 1, devs=["eth-C"])
         # Media from the client reaches the hosts behind C only.
         for h in hosts:
-            lab._spawn(h, "echo", [PY, "-c", ECHO, str(vip), "4000", h])
+            lab.spawn(h, "echo", [PY, "-c", ECHO, str(vip), "4000", h])
         for p in [p for p in lab.procs if p.name == "echo"]:
             labmod.wait.until(lambda: (services.udp_bound(
                 p.pid, str(vip), 4000), "not bound"), 5, "echo server")
