@@ -108,7 +108,6 @@ class Lab:
         self.status = "new"
         self.timings = {}
         self.notes = []		# what up() skipped, for the user
-        self._owner = False	# this object created the run directory
 
     # --- construction ----------------------------------------------------
 
@@ -219,14 +218,13 @@ class Lab:
         except FileExistsError:
             raise LabExists(f"{self.rundir} appeared meanwhile: another "
                             "lab up with the same prefix?") from None
-        self._owner = True
         t0 = time.monotonic()
         try:
             self.status = "starting"
             os.mkdir(os.path.join(self.rundir, "etc"))
             os.mkdir(os.path.join(self.rundir, "log"))
-            shutil.copyfile(self.topo.path,
-                            os.path.join(self.rundir, "topology.yaml"))
+            with open(os.path.join(self.rundir, "topology.yaml"), "w") as f:
+                f.write(self.topo.text)
             self._save()
             self._phase("network", self._build_network)
             self._phase("frr", self._start_frr)
@@ -238,8 +236,11 @@ class Lab:
             self.timings["up"] = round(time.monotonic() - t0, 3)
             self.status = "up"
             self._save()
-        except BaseException:
-            self.down()
+        except BaseException as e:
+            try:
+                self.down()
+            except LabError as de:
+                e.add_note(f"and then: {de}")
             raise
 
     def _phase(self, name, fn):

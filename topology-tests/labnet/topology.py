@@ -103,8 +103,9 @@ class Node:
 
 class Topology:
     def __init__(self, path, name, description, vips, bfd_interval_ms,
-                 bfd_multiplier, nodes, links):
+                 bfd_multiplier, nodes, links, text=""):
         self.path = path
+        self.text = text		# the file as read
         self.name = name
         self.description = description
         self.vips = vips		# [IPv4Address]
@@ -469,7 +470,7 @@ def loads(text, file="<string>", name=None):
     if errs.list:
         raise TopologyError(errs.list)
     return Topology(file, topo_name, description, vips, interval, mult,
-                    nodes, [(a, b) for a, b, _ in links])
+                    nodes, [(a, b) for a, b, _ in links], text)
 
 
 def resolve(name_or_path, topo_dir):
