@@ -1,0 +1,102 @@
+"""The services step: programs the lab starts on nodes after FRR is up.
+
+A service runs on every node of its role when two things exist: its binary
+(build/bin/<name>, from `make`) and its configuration template
+(topology-tests/services/<name>.yaml). Either missing: the service is
+skipped and `lab up` says so; that is how the lab runs before failoverd
+exists. The template is filled with string.Template placeholders
+(`template_vars`), written to <rundir>/etc/<namespace>/<name>.yaml, and the
+program is started in the node's namespace, tagged and recorded like the
+FRR daemons, so teardown stops it.
+
+To add one: an entry in SERVICES and a template in services/.
+"""
+
+import os
+import string
+
+from . import frr, paths
+
+
+class Service:
+    def __init__(self, name, roles, argv, ready_udp=None):
+        self.name = name
+        self.roles = roles
+        self._argv = argv	# (binary, conf) -> argv
+        self.ready_udp = ready_udp	# (vars) -> (addr, port) bound when up
+
+    @property
+    def binary(self):
+        return os.path.join(paths.BUILD_BIN, self.name)
+
+    @property
+    def template(self):
+        return os.path.join(paths.SERVICE_DIR, self.name + ".yaml")
+
+    def missing(self):
+        """None when the service can run, else what is missing."""
+        if not os.access(self.binary, os.X_OK):
+            return f"{self.binary} not built"
+        if not os.path.isfile(self.template):
+            return f"no template {self.template}"
+        return None
+
+    def argv(self, conf):
+        return self._argv(self.binary, conf)
+
+
+SERVICES = [
+    # The relay: foreground (-d), logs to stderr, which the lab keeps in
+    # <rundir>/log/<node>.rtprelay.log. Up once its ng port is bound.
+    Service("rtprelay", ("relay-host",),
+            lambda b, c: [b, "-d", "-f", c],
+            ready_udp=lambda v: (v["addr"], 2223)),
+    # The controller: not built yet ([controller]); when it is, its template
+    # services/failoverd.yaml gets the bgpd vty path and the pathspace
+    # from the placeholders below.
+    Service("failoverd", ("relay-host",),
+            lambda b, c: [b, "-d", "-f", c]),
+]
+
+
+def template_vars(lab, node):
+    topo = lab.topo
+    ns = lab.ns(node.name)
+    first = node.ifaces[0] if node.ifaces else None
+    return {
+        "node": node.name,
+        "ns": ns,
+        "pathspace": ns,
+        "bgpd_vty": frr.vty_path(ns, "bgpd"),
+        "asn": str(node.asn) if node.asn is not None else "",
+        "vip": str(topo.vips[0]),
+        "vips": ", ".join(str(v) for v in topo.vips),
+        "addr": str(first.addr.ip) if first else "",
+        "loopback": str(node.loopback) if node.loopback else "",
+        "infra_range": str(topo.infra_range),
+        "service_range": str(topo.service_range),
+        "rundir": lab.rundir,
+        "etc": lab.etc_dir(node.name),
+    }
+
+
+def render(lab, svc, node):
+    with open(svc.template, encoding="utf-8") as f:
+        tmpl = string.Template(f.read())
+    try:
+        return tmpl.substitute(template_vars(lab, node))
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"{svc.template}: bad placeholder {e}") from None
+
+
+def udp_bound(pid, addr, port):
+    """True when a UDP socket in pid's network namespace is bound to
+    addr:port (read from /proc/PID/net/udp, which shows that namespace)."""
+    want = "%08X:%04X" % (int.from_bytes(bytes(map(int, addr.split("."))),
+                                         "little"), port)
+    try:
+        with open(f"/proc/{pid}/net/udp") as f:
+            next(f)
+            return any(line.split()[1] == want for line in f)
+    except OSError:
+        return False
