@@ -305,6 +305,7 @@ on_check_result(struct check *chk, const struct check_result *r, void *arg)
 	enum fsm_check_state before;
 	double lat = (double)r->latency_us / 1e6;
 	const struct service_config *sc;
+	bool changed;
 	int i, b;
 	size_t j;
 
@@ -327,13 +328,11 @@ on_check_result(struct check *chk, const struct check_result *r, void *arg)
 			if (sc->checks[j] != fc->idx)
 				continue;
 			before = s->fsm.checks[j].state;
-			if (fsm_check(&s->fsm, j, r->ok, r->definite,
-			    mono_us(), &tr))
-				fo_transition(s, &tr);
-			else
-				fo_schedule(s);
-			/* Check state changes are logged once per service:
-			 * they explain what the operator sees in status. */
+			changed = fsm_check(&s->fsm, j, r->ok, r->definite,
+			    mono_us(), &tr);
+			/* Check state changes are logged once per service,
+			 * before the transition they cause: they explain
+			 * what the operator sees in status. */
 			if (s->fsm.checks[j].state != before)
 				log_info("service %s: check %s %s -> %s%s%s",
 				    sc->name, fo->cfg->checks[fc->idx].name,
@@ -342,6 +341,10 @@ on_check_result(struct check *chk, const struct check_result *r, void *arg)
 				    s->fsm.checks[j].state),
 				    r->detail[0] != '\0' ? ": " : "",
 				    r->detail);
+			if (changed)
+				fo_transition(s, &tr);
+			else
+				fo_schedule(s);
 		}
 	}
 	fo_pending_result(fo, fc->idx, r);
@@ -382,6 +385,25 @@ on_frr_event(struct frr *f, void *arg)
 
 /* ---- status ------------------------------------------------------- */
 
+/* "850ms", "9.6s", "12m03s", "5h07m": short enough for a table column. */
+static const char *
+fo_age(uint64_t us, char *buf, size_t len)
+{
+	uint64_t s = us / 1000000;
+
+	if (us < 1000000)
+		snprintf(buf, len, "%" PRIu64 "ms", us / 1000);
+	else if (s < 60)
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "s", s,
+		    us / 100000 % 10);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+		    s / 60 % 60);
+	return buf;
+}
+
 static const char *
 fo_vips(const struct service_config *sc, char *buf, size_t len)
 {
@@ -413,8 +435,7 @@ fo_status_table(struct fo *fo, struct control_conn *conn)
 		struct fo_service *s = &fo->svcs[i];
 		const struct service_config *sc = svc_cfg(s);
 
-		duration_fmt((now - s->fsm.since_us) / 1000 * 1000, since,
-		    sizeof(since));
+		fo_age(now - s->fsm.since_us, since, sizeof(since));
 		control_reply(conn, CONTROL_DATA, false,
 		    "%-16s %-9s %9s %7u %-9s %s", sc->name,
 		    fsm_state_name(s->fsm.state), since, s->weight,

@@ -48,12 +48,14 @@ class Service:
 SERVICES = [
     # The relay: foreground (-d), logs to stderr, which the lab keeps in
     # <rundir>/log/<node>.rtprelay.log. Up once its ng port is bound.
+    # Its pid file sits next to its configuration: failoverd's
+    # relay-process check opens a pidfd on it.
     Service("rtprelay", ("relay-host",),
-            lambda b, c: [b, "-d", "-f", c],
+            lambda b, c: [b, "-d", "-f", c, "-p",
+                          os.path.join(os.path.dirname(c), "rtprelay.pid")],
             ready_udp=lambda v: (v["addr"], 2223)),
-    # The controller: not built yet ([controller]); when it is, its template
-    # services/failoverd.yaml gets the bgpd vty path and the pathspace
-    # from the placeholders below.
+    # The controller, after the relay (SERVICES order): it announces the
+    # VIP once its checks have risen.
     Service("failoverd", ("relay-host",),
             lambda b, c: [b, "-d", "-f", c]),
 ]
