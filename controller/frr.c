@@ -47,6 +47,7 @@ enum frr_conn {
 	FRR_CONN_IDLE,		/* not started, or waiting to reconnect */
 	FRR_CONN_CONNECTING,
 	FRR_CONN_ENABLING,	/* "enable" sent */
+	FRR_CONN_CHECKING,	/* running config asked: router bgp ASN? */
 	FRR_CONN_READY,
 	FRR_CONN_MAX
 };
@@ -55,6 +56,7 @@ static const char *const frr_conn_names[] = {
 	[FRR_CONN_IDLE] = "idle",
 	[FRR_CONN_CONNECTING] = "connecting",
 	[FRR_CONN_ENABLING] = "enabling",
+	[FRR_CONN_CHECKING] = "checking",
 	[FRR_CONN_READY] = "ready",
 };
 
@@ -75,6 +77,7 @@ struct frr {
 	ev_timer		 retry_w;	/* steps in backoff */
 	uint64_t		 reconnect_us;	/* next reconnect delay */
 	unsigned int		 connect_failures;	/* in a row */
+	int			 connect_errno;	/* of the last failure */
 	struct vty_reader	*rd;
 
 	/* The sequence in flight on the socket. */
@@ -246,7 +249,8 @@ frr_drop(struct frr *f, const char *fmt, ...)
 {
 	char reason[384];
 	va_list ap;
-	bool was_up = f->conn == FRR_CONN_ENABLING || f->conn == FRR_CONN_READY;
+	bool was_up = f->conn == FRR_CONN_ENABLING ||
+	    f->conn == FRR_CONN_CHECKING || f->conn == FRR_CONN_READY;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
@@ -270,12 +274,14 @@ static void
 frr_connect_failed(struct frr *f, int err)
 {
 	frr_close(f);
+	f->connect_errno = err;
 	snprintf(f->last_error, sizeof(f->last_error),
 	    "cannot connect to %s: %s", f->cfg.vty_path, strerror(err));
 	if (++f->connect_failures == 1)
 		log_warnx("frr: bgpd vty %s: cannot connect: %s; retrying "
 		    "with backoff%s", f->cfg.vty_path, strerror(err),
-		    f->cfg.vtysh[0] != '\0' ? ", vtysh fallback meanwhile" : "");
+		    f->cfg.vtysh[0] != '\0' && err != ENOENT &&
+		    err != ECONNREFUSED ? ", vtysh fallback meanwhile" : "");
 	else
 		log_debug("frr: bgpd vty %s: cannot connect: %s (%u in a row)",
 		    f->cfg.vty_path, strerror(err), f->connect_failures);
@@ -411,6 +417,18 @@ frr_reply(struct frr *f)
 			frr_clean_text(text, sizeof(text), rd->text);
 			frr_drop(f, "'enable' refused: %s: %s",
 			    vty_status_name(rd->status), text);
+			return;
+		}
+		f->conn = FRR_CONN_CHECKING;
+		frr_send(f, VTY_CMD_SHOW_CONFIG);
+		return;
+	}
+	if (f->conn == FRR_CONN_CHECKING) {
+		if (rd->status != VTY_ST_SUCCESS ||
+		    !vty_config_has_bgp(rd->text, f->cfg.asn)) {
+			frr_drop(f, "bgpd's configuration has no 'router bgp "
+			    "%llu' (not loaded yet, or another AS): not "
+			    "touching it", (unsigned long long)f->cfg.asn);
 			return;
 		}
 		f->conn = FRR_CONN_READY;
@@ -741,10 +759,17 @@ frr_pump(struct frr *f)
 		return;
 	}
 	sock = f->conn == FRR_CONN_READY;
-	/* vtysh only once the socket has refused us, not between a lost
-	 * connection and the reconnect that usually follows at once. */
+	/*
+	 * vtysh only once the socket has refused us, not between a lost
+	 * connection and the reconnect that usually follows at once; and
+	 * never when bgpd is simply not there (no socket, nobody listening):
+	 * vtysh would fail too, or worse, reach a bgpd that has just started
+	 * without its configuration and create `router bgp' in it. What the
+	 * fallback is for is a socket failoverd may not open (permissions).
+	 */
 	if (!sock && !(f->conn == FRR_CONN_IDLE && f->cfg.vtysh[0] != '\0' &&
-	    f->connect_failures > 0)) {
+	    f->connect_failures > 0 && f->connect_errno != ENOENT &&
+	    f->connect_errno != ECONNREFUSED)) {
 		frr_notify(f);
 		return;
 	}

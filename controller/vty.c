@@ -361,3 +361,28 @@ vty_cmds_next(const char *buf, size_t *off)
 	*off += strlen(c) + 1;
 	return c;
 }
+
+bool
+vty_config_has_bgp(const char *text, uint64_t asn)
+{
+	char want[40];
+	const char *p = text, *eol;
+	size_t n;
+
+	n = (size_t)snprintf(want, sizeof(want), "router bgp %llu",
+	    (unsigned long long)asn);
+	for (; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
+		eol = strchr(p, '\n');
+		if (eol == NULL)
+			eol = p + strlen(p);
+		/* The line itself, without trailing blanks or CR: a
+		 * "router bgp ASN vrf X" line is another instance. */
+		while (eol > p && (eol[-1] == ' ' || eol[-1] == '\r'))
+			eol--;
+		if ((size_t)(eol - p) == n && memcmp(p, want, n) == 0)
+			return true;
+		while (*eol == ' ' || *eol == '\r')
+			eol++;
+	}
+	return false;
+}

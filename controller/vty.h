@@ -130,6 +130,21 @@ int	vty_policy_name(char *buf, size_t len, uint32_t weight_bw, bool gshut,
 /* Walk a built sequence: returns the command at *off and advances, or NULL. */
 const char *vty_cmds_next(const char *buf, size_t *off);
 
+/*
+ * Sent after "enable" on every connection: failoverd touches bgpd only once
+ * its configuration holds `router bgp ASN' (see vty_config_has_bgp).
+ */
+#define VTY_CMD_SHOW_CONFIG	"show running-config"
+
+/*
+ * True if text (bgpd's running configuration) holds the line
+ * "router bgp ASN" for the default VRF. Every announce sequence starts with
+ * that command, and on a bgpd that has not loaded its configuration yet
+ * (just restarted, or started without it) it would *create* the instance,
+ * with no neighbours and an automatic router-id that could be the VIP.
+ */
+bool	vty_config_has_bgp(const char *text, uint64_t asn);
+
 /* Validators used by the builders, for config checks at load time. */
 int	vty_check_asn(uint64_t asn, char *err, size_t errlen);
 int	vty_check_rmap_name(const char *name, char *err, size_t errlen);

@@ -627,6 +627,25 @@ test_cmds_fuzz_names(void **state)
 	assert_true(accepted > 1000);
 }
 
+static void
+test_config_has_bgp(void **state)
+{
+	const char *cfg = "frr version 8.4.4\nfrr defaults datacenter\n"
+	    "hostname m1\n!\nrouter bgp 65101 vrf blue\nexit\n!\n"
+	    "router bgp 65101 \r\n bgp router-id 198.51.100.129\nexit\n";
+
+	(void)state;
+	assert_true(vty_config_has_bgp(cfg, 65101));
+	/* Another AS, a prefix of the number, a VRF instance, nothing. */
+	assert_false(vty_config_has_bgp(cfg, 6510));
+	assert_false(vty_config_has_bgp(cfg, 65102));
+	assert_false(vty_config_has_bgp("router bgp 65101 vrf blue\n",
+	    65101));
+	assert_false(vty_config_has_bgp(" router bgp 65101\n", 65101));
+	assert_false(vty_config_has_bgp("", 65101));
+	assert_true(vty_config_has_bgp("router bgp 4200000001", 4200000001));
+}
+
 int
 main(void)
 {
@@ -644,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_cmds_buffer_sizes),
 		cmocka_unit_test(test_cmds_hostile),
 		cmocka_unit_test(test_cmds_fuzz_names),
+		cmocka_unit_test(test_config_has_bgp),
 	};
 
 	return cmocka_run_group_tests_name("vty", tests, NULL, NULL);

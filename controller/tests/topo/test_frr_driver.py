@@ -554,8 +554,13 @@ def test_reply_timeout_drops_and_recovers(lab):
 
 
 def test_vtysh_fallback(lab):
-    # No socket at this path: every sequence goes through vtysh -N.
-    dead = os.path.join(lab.dir, "no-such-bgpd.vty")
+    # A socket path failoverd cannot use (a component is a regular file:
+    # ENOTDIR) while vtysh -N reaches bgpd: every sequence goes through
+    # vtysh. (A missing socket or a refused connection means bgpd is not
+    # there, and then the fallback stays off: test_failoverd.py.)
+    notdir = os.path.join(lab.dir, "not-a-dir")
+    open(notdir, "w").close()
+    dead = os.path.join(notdir, "bgpd.vty")
     d = Driver(lab, "-s", dead, "-V", VTYSH)
     # The first sync withdraws both VIPs; VIP2 was never in bgpd, so vtysh
     # exits 1 with "Can't find static route specified": taken as done.
