@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -233,6 +234,28 @@ check_parse_bytes(struct yconf *yc, yaml_node_t *map, const char *key,
 	return 0;
 }
 
+const char *const check_exchange_keys[] = {
+	"target", "source", "send", "expect", NULL
+};
+
+int
+check_parse_exchange(struct yconf *yc, yaml_node_t *map,
+    struct check_config *cc, bool need_send)
+{
+	int rc = 0;
+
+	if (check_parse_target(yc, map, cc) == -1)
+		rc = -1;
+	if (need_send && check_parse_need(yc, map, cc, "send") == NULL)
+		rc = -1;
+	if (check_parse_bytes(yc, map, "send", cc->send, &cc->send_len) == -1)
+		rc = -1;
+	if (check_parse_bytes(yc, map, "expect", cc->expect,
+	    &cc->expect_len) == -1)
+		rc = -1;
+	return rc;
+}
+
 void
 check_printable(char *dst, size_t dstlen, const void *src, size_t srclen)
 {
@@ -276,6 +299,128 @@ check_sock_open(const struct check_config *cfg, int type, char *err,
 		return -1;
 	}
 	return fd;
+}
+
+void *
+check_priv_new(struct check *c, size_t size)
+{
+	void *p;
+
+	if ((p = calloc(1, size)) == NULL)
+		fatal("check %s", c->cfg->name);
+	c->priv = p;
+	return p;
+}
+
+void
+check_sock_init(struct check_sock *s, struct check *c, bool keep,
+    void (*cb)(struct ev_loop *, ev_io *, int), void *data)
+{
+	s->c = c;
+	s->fd = -1;
+	s->keep = keep;
+	s->waiting = false;
+	ev_io_init(&s->io, cb, -1, EV_READ);
+	s->io.data = data;
+}
+
+void
+check_sock_close(struct check_sock *s)
+{
+	s->waiting = false;
+	if (s->fd == -1)
+		return;
+	ev_io_stop(s->c->loop, &s->io);
+	close(s->fd);
+	s->fd = -1;
+}
+
+int
+check_sock_ready(struct check_sock *s, int type, int events)
+{
+	struct check *c = s->c;
+	char err[CHECK_DETAIL_MAX];
+
+	if (!s->keep)
+		check_sock_close(s);
+	if (s->fd != -1)
+		return 0;
+	if ((s->fd = check_sock_open(c->cfg, type, err, sizeof(err))) == -1) {
+		check_done(c, false, false, "%s", err);
+		return -1;
+	}
+	ev_io_set(&s->io, s->fd, events);
+	ev_io_start(c->loop, &s->io);
+	return 0;
+}
+
+int
+check_sock_send(struct check_sock *s, const void *buf, size_t len)
+{
+	struct check *c = s->c;
+	char sbuf[ADDR_STRLEN];
+	ssize_t n;
+	int saved;
+
+	n = send(s->fd, buf, len, 0);
+	/* A pending ICMP error belongs to an earlier packet: send again. */
+	if (s->keep && n == -1 && errno == ECONNREFUSED)
+		n = send(s->fd, buf, len, 0);
+	if (n != (ssize_t)len) {
+		saved = n == -1 ? errno : EMSGSIZE;
+		/* Routes and addresses come back: start afresh next time. */
+		if (!s->keep || (saved != EAGAIN && saved != ENOBUFS))
+			check_sock_close(s);
+		check_done(c, false, false, "send to %s: %s",
+		    sa_fmt(&c->cfg->target, sbuf, sizeof(sbuf)),
+		    strerror(saved));
+		return -1;
+	}
+	s->waiting = true;
+	return 0;
+}
+
+int
+check_sock_recv(struct check_sock *s, void *buf, size_t len, size_t *np,
+    const char *noreply)
+{
+	struct check *c = s->c;
+	char sbuf[ADDR_STRLEN];
+	ssize_t n;
+	int saved;
+
+	n = recv(s->fd, buf, len, 0);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		if (errno == EINTR)
+			return 0;
+		/* An ICMP error: reading it cleared it. */
+		saved = errno;
+		if (!s->waiting || !c->busy)
+			return 0;
+		if (s->keep)
+			s->waiting = false;
+		else
+			check_sock_close(s);
+		check_done(c, false, false, "%s from %s: %s", noreply,
+		    sa_fmt(&c->cfg->target, sbuf, sizeof(sbuf)),
+		    strerror(saved));
+		return -1;
+	}
+	if (!s->waiting || !c->busy)
+		return 0;
+	*np = (size_t)n;
+	return 1;
+}
+
+void
+check_sock_cancel(struct check_sock *s)
+{
+	if (s->keep)
+		s->waiting = false;
+	else
+		check_sock_close(s);
 }
 
 struct check *

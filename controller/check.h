@@ -242,6 +242,55 @@ void	check_done(struct check *c, bool ok, bool definite, const char *fmt,
  */
 int	check_sock_open(const struct check_config *cfg, int type, char *err,
 	    size_t errlen);
+/* The kind's state: zeroed, in c->priv; fatal when out of memory. */
+void	*check_priv_new(struct check *c, size_t size);
+
+/*
+ * A kind's socket and its read/write watcher (rtp-probe, ng-ping, udp,
+ * tcp). A kept socket (rtp-probe, ng-ping) stays open across attempts
+ * and is reopened after a hard error: the kind tells a late reply from
+ * the current one, and `waiting' says a request is in flight. A
+ * per-attempt socket (udp, tcp) is opened afresh by every attempt and
+ * closed with its verdict, so a late reply never arrives. The helpers
+ * that report a verdict return -1 after check_done: c may then be
+ * freed, so the caller returns at once.
+ */
+struct check_sock {
+	struct check	*c;
+	ev_io		 io;
+	int		 fd;
+	bool		 keep;		/* kept across attempts */
+	bool		 waiting;	/* a request is in flight */
+};
+
+/* No socket yet; cb runs with w->data == data. */
+void	check_sock_init(struct check_sock *s, struct check *c, bool keep,
+	    void (*cb)(struct ev_loop *, ev_io *, int), void *data);
+/* Stop the watcher and close the socket, if open; nothing is waiting. */
+void	check_sock_close(struct check_sock *s);
+/* Have an open socket of `type' watched for `events' (a per-attempt one
+ * afresh); -1 after reporting check_sock_open's reason. */
+int	check_sock_ready(struct check_sock *s, int type, int events);
+/*
+ * Send one datagram; on success a reply is waiting. A kept socket sends
+ * once more after ECONNREFUSED (an ICMP error left by an earlier packet)
+ * and stays open after EAGAIN/ENOBUFS; any other failure closes the
+ * socket. -1 after reporting "send to TARGET: ERROR".
+ */
+int	check_sock_send(struct check_sock *s, const void *buf, size_t len);
+/*
+ * Read one datagram of at most len bytes. Returns 1 with its length in
+ * *np when it may answer the attempt in flight; 0 when the caller may
+ * read again (EINTR, or a datagram or error with nothing waiting); -1
+ * when it must return: nothing more to read, or an error (an ICMP error
+ * on a connected socket) reported as "NOREPLY from TARGET: ERROR".
+ */
+int	check_sock_recv(struct check_sock *s, void *buf, size_t len,
+	    size_t *np, const char *noreply);
+/* The cancel hook of a socket kind: forget the request in flight (a
+ * per-attempt socket is closed). */
+void	check_sock_cancel(struct check_sock *s);
+
 /*
  * Kind parse helpers; each records its errors in yc. check_parse_need:
  * the value of a required key, or NULL after recording "check 'NAME':
@@ -256,6 +305,11 @@ int	check_parse_target(struct yconf *yc, yaml_node_t *map,
 	    struct check_config *cc);
 int	check_parse_bytes(struct yconf *yc, yaml_node_t *map, const char *key,
 	    unsigned char *buf, size_t *len);
+/* udp, tcp: target, source, send (required with need_send), expect;
+ * -1 after any error. check_exchange_keys names those keys. */
+int	check_parse_exchange(struct yconf *yc, yaml_node_t *map,
+	    struct check_config *cc, bool need_send);
+extern const char *const check_exchange_keys[];
 /* Sane text for a log line or a detail: printable ASCII, others as '?'. */
 void	check_printable(char *dst, size_t dstlen, const void *src,
 	    size_t srclen);

@@ -243,10 +243,8 @@ exec_start(struct check *c)
 		log_warnx("check %s: %s", c->cfg->name, c->start_err);
 		return -1;
 	}
-	if ((x = calloc(1, sizeof(*x))) == NULL)
-		fatal("check %s", c->cfg->name);
+	x = check_priv_new(c, sizeof(*x));
 	x->c = c;
-	c->priv = x;
 	return 0;
 }
 

@@ -10,7 +10,6 @@
  */
 #include "controller/check.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include <unistd.h>
 
 #include "common/bencode.h"
-#include "common/log.h"
 #include "common/mono.h"
 #include "common/ngclient.h"
 
@@ -28,12 +26,9 @@
 #define NG_PING_NODES		32
 
 struct ng_ping {
-	struct check	*c;
-	ev_io		 io;
-	int		 fd;
+	struct check_sock s;		/* waiting: cookie is in flight */
 	uint32_t	 cookie_base;
 	uint64_t	 seq;
-	bool		 waiting;
 	char		 cookie[32];
 	char		 sbuf[128];
 	char		 rbuf[NG_PING_RBUF];
@@ -47,16 +42,6 @@ ng_ping_parse(struct yconf *yc, yaml_node_t *map, struct check_config *cc)
 	return check_parse_target(yc, map, cc);
 }
 
-static void
-ng_ping_close(struct ng_ping *p)
-{
-	if (p->fd == -1)
-		return;
-	ev_io_stop(p->c->loop, &p->io);
-	close(p->fd);
-	p->fd = -1;
-}
-
 /* Judge one reply to the cookie in flight; calls check_done. */
 static void
 ng_ping_judge(struct ng_ping *p, const char *body, size_t len)
@@ -64,52 +49,37 @@ ng_ping_judge(struct ng_ping *p, const char *body, size_t len)
 	struct bnode nodes[NG_PING_NODES], *root, *res;
 	char err[CHECK_DETAIL_MAX], text[32];
 
-	p->waiting = false;
+	p->s.waiting = false;
 	if (ngc_reply_decode(body, len, nodes, NG_PING_NODES, &root, err,
 	    sizeof(err)) == -1) {
-		check_done(p->c, false, false, "%s", err);
+		check_done(p->s.c, false, false, "%s", err);
 		return;
 	}
 	res = bnode_get(root, "result");
 	if (bnode_str_eq(res, "pong")) {
-		check_done(p->c, true, false, "pong");
+		check_done(p->s.c, true, false, "pong");
 		return;
 	}
 	check_printable(text, sizeof(text), res->s, res->len);
-	check_done(p->c, false, false, "result '%s', expected 'pong'", text);
+	check_done(p->s.c, false, false, "result '%s', expected 'pong'", text);
 }
 
 static void
 ng_ping_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ng_ping *p = w->data;
-	struct check *c = p->c;
 	const char *body;
-	char sbuf[ADDR_STRLEN];
-	size_t bodylen;
-	ssize_t n;
-	int i, saved;
+	size_t n, bodylen;
+	int i, rc;
 
 	(void)loop;
 	(void)revents;
 	for (i = 0; i < NG_PING_BATCH; i++) {
-		n = recv(p->fd, p->rbuf, sizeof(p->rbuf), 0);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			if (!p->waiting || !c->busy)
-				continue;
-			p->waiting = false;
-			check_done(c, false, false, "no reply from %s: %s",
-			    sa_fmt(&c->cfg->target, sbuf, sizeof(sbuf)),
-			    strerror(saved));
+		if ((rc = check_sock_recv(&p->s, p->rbuf, sizeof(p->rbuf), &n,
+		    "no reply")) == -1)
 			return;
-		}
-		if (!p->waiting || !c->busy || !ngc_cookie_match(p->rbuf,
-		    (size_t)n, p->cookie, &body, &bodylen))
+		if (rc == 0 || !ngc_cookie_match(p->rbuf, n, p->cookie, &body,
+		    &bodylen))
 			continue;
 		ng_ping_judge(p, body, bodylen);
 		return;
@@ -119,18 +89,12 @@ ng_ping_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static int
 ng_ping_start(struct check *c)
 {
-	struct ng_ping *p;
+	struct ng_ping *p = check_priv_new(c, sizeof(*p));
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal("check %s", c->cfg->name);
-	p->c = c;
-	p->fd = -1;
+	check_sock_init(&p->s, c, true, ng_ping_read_cb, p);
 	if (getrandom(&p->cookie_base, sizeof(p->cookie_base),
 	    GRND_NONBLOCK) != sizeof(p->cookie_base))
 		p->cookie_base = (uint32_t)getpid() ^ (uint32_t)mono_ns();
-	ev_io_init(&p->io, ng_ping_read_cb, -1, EV_READ);
-	p->io.data = p;
-	c->priv = p;
 	return 0;
 }
 
@@ -139,7 +103,7 @@ ng_ping_stop(struct check *c)
 {
 	struct ng_ping *p = c->priv;
 
-	ng_ping_close(p);
+	check_sock_close(&p->s);
 	free(p);
 	c->priv = NULL;
 }
@@ -149,19 +113,11 @@ ng_ping_attempt(struct check *c)
 {
 	struct ng_ping *p = c->priv;
 	struct bencoder b;
-	char req[64], err[CHECK_DETAIL_MAX], sbuf[ADDR_STRLEN];
-	ssize_t len, n;
-	int saved;
+	char req[64], err[CHECK_DETAIL_MAX];
+	ssize_t len;
 
-	if (p->fd == -1) {
-		if ((p->fd = check_sock_open(c->cfg, SOCK_DGRAM, err,
-		    sizeof(err))) == -1) {
-			check_done(c, false, false, "%s", err);
-			return;
-		}
-		ev_io_set(&p->io, p->fd, EV_READ);
-		ev_io_start(c->loop, &p->io);
-	}
+	if (check_sock_ready(&p->s, SOCK_DGRAM, EV_READ) == -1)
+		return;
 	snprintf(p->cookie, sizeof(p->cookie), "fo%08x_%llu", p->cookie_base,
 	    (unsigned long long)++p->seq);
 	benc_init(&b, req, sizeof(req));
@@ -172,19 +128,7 @@ ng_ping_attempt(struct check *c)
 		check_done(c, false, false, "ping request: %s", err);
 		return;
 	}
-	n = send(p->fd, p->sbuf, (size_t)len, 0);
-	if (n == -1 && errno == ECONNREFUSED)
-		n = send(p->fd, p->sbuf, (size_t)len, 0);
-	if (n != len) {
-		saved = n == -1 ? errno : EMSGSIZE;
-		if (saved != EAGAIN && saved != ENOBUFS)
-			ng_ping_close(p);
-		check_done(c, false, false, "send to %s: %s",
-		    sa_fmt(&c->cfg->target, sbuf, sizeof(sbuf)),
-		    strerror(saved));
-		return;
-	}
-	p->waiting = true;
+	check_sock_send(&p->s, p->sbuf, (size_t)len);
 }
 
 static void
@@ -192,7 +136,7 @@ ng_ping_cancel(struct check *c)
 {
 	struct ng_ping *p = c->priv;
 
-	p->waiting = false;
+	check_sock_cancel(&p->s);
 }
 
 const struct check_kind_ops check_ng_ping_ops = {

@@ -26,9 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "common/pidfile.h"
-
 
 struct relay_proc {
 	struct check	*c;
@@ -160,15 +158,12 @@ relay_proc_open(struct relay_proc *p, char *err, size_t errlen)
 static int
 relay_proc_start(struct check *c)
 {
-	struct relay_proc *p;
+	struct relay_proc *p = check_priv_new(c, sizeof(*p));
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal("check %s", c->cfg->name);
 	p->c = c;
 	p->pidfd = -1;
 	ev_init(&p->io, relay_proc_dead_cb);
 	p->io.data = p;
-	c->priv = p;
 	return 0;
 }
 

@@ -14,15 +14,12 @@
  */
 #include "controller/check.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "common/mono.h"
 
 #define RTP_PROBE_PT		127	/* dynamic: no codec will claim it */
@@ -32,12 +29,9 @@
 #define RTP_PROBE_PAYLOAD	"failover"
 
 struct rtp_probe {
-	struct check	*c;
-	ev_io		 io;
-	int		 fd;
+	struct check_sock s;		/* waiting: pkt is in flight */
 	uint32_t	 ssrc;
 	uint16_t	 seq;
-	bool		 waiting;	/* pkt is in flight */
 	unsigned char	 pkt[RTP_PROBE_LEN];
 };
 
@@ -50,49 +44,24 @@ rtp_probe_parse(struct yconf *yc, yaml_node_t *map, struct check_config *cc)
 }
 
 static void
-rtp_probe_close(struct rtp_probe *p)
-{
-	if (p->fd == -1)
-		return;
-	ev_io_stop(p->c->loop, &p->io);
-	close(p->fd);
-	p->fd = -1;
-}
-
-static void
 rtp_probe_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct rtp_probe *p = w->data;
-	struct check *c = p->c;
 	unsigned char buf[CHECK_PAYLOAD_MAX];
-	char sbuf[ADDR_STRLEN];
-	ssize_t n;
-	int i, saved;
+	size_t n;
+	int i, rc;
 
 	(void)loop;
 	(void)revents;
 	for (i = 0; i < RTP_PROBE_BATCH; i++) {
-		n = recv(p->fd, buf, sizeof(buf), 0);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR)
-				continue;
-			/* An ICMP error: reading it cleared it. */
-			saved = errno;
-			if (!p->waiting || !c->busy)
-				continue;
-			p->waiting = false;
-			check_done(c, false, false, "no echo from %s: %s",
-			    sa_fmt(&c->cfg->target, sbuf, sizeof(sbuf)),
-			    strerror(saved));
+		if ((rc = check_sock_recv(&p->s, buf, sizeof(buf), &n,
+		    "no echo")) == -1)
 			return;
-		}
-		if (!p->waiting || !c->busy || n != RTP_PROBE_LEN ||
+		if (rc == 0 || n != RTP_PROBE_LEN ||
 		    memcmp(buf, p->pkt, RTP_PROBE_LEN) != 0)
 			continue;
-		p->waiting = false;
-		check_done(c, true, false, "echo of seq %u", p->seq);
+		p->s.waiting = false;
+		check_done(p->s.c, true, false, "echo of seq %u", p->seq);
 		return;
 	}
 }
@@ -100,19 +69,13 @@ rtp_probe_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static int
 rtp_probe_start(struct check *c)
 {
-	struct rtp_probe *p;
+	struct rtp_probe *p = check_priv_new(c, sizeof(*p));
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal("check %s", c->cfg->name);
-	p->c = c;
-	p->fd = -1;
+	check_sock_init(&p->s, c, true, rtp_probe_read_cb, p);
 	if (getrandom(&p->ssrc, sizeof(p->ssrc), GRND_NONBLOCK) !=
 	    sizeof(p->ssrc))
 		p->ssrc = (uint32_t)getpid() ^ (uint32_t)mono_ns();
 	p->seq = (uint16_t)(p->ssrc >> 7);
-	ev_io_init(&p->io, rtp_probe_read_cb, -1, EV_READ);
-	p->io.data = p;
-	c->priv = p;
 	return 0;
 }
 
@@ -121,7 +84,7 @@ rtp_probe_stop(struct check *c)
 {
 	struct rtp_probe *p = c->priv;
 
-	rtp_probe_close(p);
+	check_sock_close(&p->s);
 	free(p);
 	c->priv = NULL;
 }
@@ -153,35 +116,11 @@ static void
 rtp_probe_attempt(struct check *c)
 {
 	struct rtp_probe *p = c->priv;
-	char err[CHECK_DETAIL_MAX], sbuf[ADDR_STRLEN];
-	ssize_t n;
-	int saved;
 
-	if (p->fd == -1) {
-		if ((p->fd = check_sock_open(c->cfg, SOCK_DGRAM, err,
-		    sizeof(err))) == -1) {
-			check_done(c, false, false, "%s", err);
-			return;
-		}
-		ev_io_set(&p->io, p->fd, EV_READ);
-		ev_io_start(c->loop, &p->io);
-	}
-	rtp_probe_build(p);
-	n = send(p->fd, p->pkt, RTP_PROBE_LEN, 0);
-	/* A pending ICMP error belongs to an earlier packet: send again. */
-	if (n == -1 && errno == ECONNREFUSED)
-		n = send(p->fd, p->pkt, RTP_PROBE_LEN, 0);
-	if (n != RTP_PROBE_LEN) {
-		saved = n == -1 ? errno : EMSGSIZE;
-		/* Routes and addresses come back: start afresh next time. */
-		if (saved != EAGAIN && saved != ENOBUFS)
-			rtp_probe_close(p);
-		check_done(c, false, false, "send to %s: %s",
-		    sa_fmt(&c->cfg->target, sbuf, sizeof(sbuf)),
-		    strerror(saved));
+	if (check_sock_ready(&p->s, SOCK_DGRAM, EV_READ) == -1)
 		return;
-	}
-	p->waiting = true;
+	rtp_probe_build(p);
+	check_sock_send(&p->s, p->pkt, RTP_PROBE_LEN);
 }
 
 static void
@@ -189,7 +128,7 @@ rtp_probe_cancel(struct check *c)
 {
 	struct rtp_probe *p = c->priv;
 
-	p->waiting = false;
+	check_sock_cancel(&p->s);
 }
 
 const struct check_kind_ops check_rtp_probe_ops = {

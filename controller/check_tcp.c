@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include "common/log.h"
 
 #define TCP_WINDOW	(2 * CHECK_PAYLOAD_MAX)
 
@@ -30,58 +27,39 @@ enum tcp_phase {
 };
 
 struct check_tcp {
-	struct check	*c;
-	ev_io		 io;
-	int		 fd;
+	struct check_sock s;
 	enum tcp_phase	 phase;
 	size_t		 sent;
 	size_t		 wlen;
 	unsigned char	 window[TCP_WINDOW];
 };
 
-static const char *const tcp_keys[] = {
-	"target", "source", "send", "expect", NULL
-};
-
 static int
 tcp_parse(struct yconf *yc, yaml_node_t *map, struct check_config *cc)
 {
-	int rc = 0;
-
-	if (check_parse_target(yc, map, cc) == -1)
-		rc = -1;
-	if (check_parse_bytes(yc, map, "send", cc->send, &cc->send_len) == -1)
-		rc = -1;
-	if (check_parse_bytes(yc, map, "expect", cc->expect,
-	    &cc->expect_len) == -1)
-		rc = -1;
-	return rc;
+	return check_parse_exchange(yc, map, cc, false);
 }
 
 static void
 tcp_close(struct check_tcp *t)
 {
 	t->phase = TCP_IDLE;
-	if (t->fd == -1)
-		return;
-	ev_io_stop(t->c->loop, &t->io);
-	close(t->fd);
-	t->fd = -1;
+	check_sock_close(&t->s);
 }
 
 static void
 tcp_watch(struct check_tcp *t, int events)
 {
-	ev_io_stop(t->c->loop, &t->io);
-	ev_io_set(&t->io, t->fd, events);
-	ev_io_start(t->c->loop, &t->io);
+	ev_io_stop(t->s.c->loop, &t->s.io);
+	ev_io_set(&t->s.io, t->s.fd, events);
+	ev_io_start(t->s.c->loop, &t->s.io);
 }
 
 /* Close and report; the caller returns at once (c may be freed). */
 static void
 tcp_verdict(struct check_tcp *t, bool ok, const char *what, int errnum)
 {
-	struct check *c = t->c;
+	struct check *c = t->s.c;
 
 	tcp_close(t);
 	if (errnum != 0)
@@ -94,11 +72,11 @@ tcp_verdict(struct check_tcp *t, bool ok, const char *what, int errnum)
 static bool
 tcp_send(struct check_tcp *t)
 {
-	const struct check_config *cfg = t->c->cfg;
+	const struct check_config *cfg = t->s.c->cfg;
 	ssize_t n;
 
 	while (t->sent < cfg->send_len) {
-		n = send(t->fd, cfg->send + t->sent, cfg->send_len - t->sent,
+		n = send(t->s.fd, cfg->send + t->sent, cfg->send_len - t->sent,
 		    MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -122,7 +100,7 @@ tcp_send(struct check_tcp *t)
 static void
 tcp_read(struct check_tcp *t)
 {
-	const struct check_config *cfg = t->c->cfg;
+	const struct check_config *cfg = t->s.c->cfg;
 	size_t keep;
 	ssize_t n;
 
@@ -132,7 +110,7 @@ tcp_read(struct check_tcp *t)
 			memmove(t->window, t->window + t->wlen - keep, keep);
 			t->wlen = keep;
 		}
-		n = recv(t->fd, t->window + t->wlen, TCP_WINDOW - t->wlen, 0);
+		n = recv(t->s.fd, t->window + t->wlen, TCP_WINDOW - t->wlen, 0);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -159,7 +137,7 @@ static void
 tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct check_tcp *t = w->data;
-	const struct check_config *cfg = t->c->cfg;
+	const struct check_config *cfg = t->s.c->cfg;
 	char what[16 + ADDR_STRLEN], sbuf[ADDR_STRLEN];
 	socklen_t len;
 	int err;
@@ -172,7 +150,7 @@ tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	case TCP_CONNECTING:
 		err = 0;
 		len = sizeof(err);
-		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		if (getsockopt(t->s.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 			err = errno;
 		if (err != 0) {
 			snprintf(what, sizeof(what), "connect to %s",
@@ -204,15 +182,9 @@ tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static int
 tcp_start(struct check *c)
 {
-	struct check_tcp *t;
+	struct check_tcp *t = check_priv_new(c, sizeof(*t));
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("check %s", c->cfg->name);
-	t->c = c;
-	t->fd = -1;
-	ev_io_init(&t->io, tcp_io_cb, -1, EV_WRITE);
-	t->io.data = t;
-	c->priv = t;
+	check_sock_init(&t->s, c, false, tcp_io_cb, t);
 	return 0;
 }
 
@@ -230,20 +202,14 @@ static void
 tcp_attempt(struct check *c)
 {
 	struct check_tcp *t = c->priv;
-	char err[CHECK_DETAIL_MAX];
 
-	tcp_close(t);
-	if ((t->fd = check_sock_open(c->cfg, SOCK_STREAM, err,
-	    sizeof(err))) == -1) {
-		check_done(c, false, false, "%s", err);
+	t->phase = TCP_IDLE;
+	/* Writable once the handshake is done, or failed. */
+	if (check_sock_ready(&t->s, SOCK_STREAM, EV_WRITE) == -1)
 		return;
-	}
 	t->phase = TCP_CONNECTING;
 	t->sent = 0;
 	t->wlen = 0;
-	/* Writable once the handshake is done, or failed. */
-	ev_io_set(&t->io, t->fd, EV_WRITE);
-	ev_io_start(c->loop, &t->io);
 }
 
 static void
@@ -253,7 +219,7 @@ tcp_cancel(struct check *c)
 }
 
 const struct check_kind_ops check_tcp_ops = {
-	.keys = tcp_keys,
+	.keys = check_exchange_keys,
 	.parse = tcp_parse,
 	.start = tcp_start,
 	.stop = tcp_stop,
