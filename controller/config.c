@@ -31,7 +31,7 @@ static const char *const config_keys[] = {
 };
 static const char *const config_frr_keys[] = {
 	"vty", "pathspace", "asn", "vtysh", "command-timeout",
-	"reconnect-max", NULL
+	"reconnect-max", "reset-sessions-on-failure", NULL
 };
 static const char *const config_service_keys[] = {
 	"vips", "weight", "checks", "relay-control", "drain", NULL
@@ -177,6 +177,9 @@ config_frr(struct fo_config *cfg, struct yconf *yc, yaml_node_t *map)
 	if ((n = yconf_get(yc, map, "command-timeout")) != NULL)
 		yconf_duration_us(yc, n, "frr.command-timeout", 10000,
 		    60 * 1000000ULL, &cfg->frr.cmd_timeout_us);
+	if ((n = yconf_get(yc, map, "reset-sessions-on-failure")) != NULL)
+		yconf_bool(yc, n, "frr.reset-sessions-on-failure",
+		    &cfg->frr.reset_on_failure);
 	if ((n = yconf_get(yc, map, "reconnect-max")) != NULL)
 		yconf_duration_us(yc, n, "frr.reconnect-max", 100000,
 		    3600 * 1000000ULL, &cfg->frr.reconnect_max_us);

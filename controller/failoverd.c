@@ -186,6 +186,17 @@ drain_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		relaystat_request(s->stat);
 }
 
+static bool
+fo_any_announced(const struct fo *fo)
+{
+	int i;
+
+	for (i = 0; i < fo->cfg->nservices; i++)
+		if (fsm_announce(&fo->svcs[i].fsm) != FSM_ANN_WITHDRAWN)
+			return true;
+	return false;
+}
+
 /* Log a transition once, then act on it. */
 static void
 fo_transition(struct fo_service *s, const struct fsm_transition *tr)
@@ -199,6 +210,10 @@ fo_transition(struct fo_service *s, const struct fsm_transition *tr)
 	    fsm_transition_fmt(tr, cname, buf, sizeof(buf)));
 	s->transitions++;
 	fo_apply(s);
+	if (tr->to == FSM_DOWN && (tr->reason == FSM_REASON_CHECK_DOWN ||
+	    tr->reason == FSM_REASON_CHECK_DEAD) &&
+	    s->fo->cfg->frr.reset_on_failure && !fo_any_announced(s->fo))
+		frr_reset_sessions(s->fo->frr);
 	fo_schedule(s);
 	/* Poll the relay's rate only while a drain waits for it. */
 	if (s->fsm.state == FSM_DRAINING && s->stat != NULL) {

@@ -103,6 +103,8 @@ struct frr {
 
 	bool			 rep_connected, rep_synced;	/* reported */
 	bool			 resyncing;	/* log the end of a resync */
+	bool			 reset_pending;	/* frr_reset_sessions() */
+	bool			 resetting;	/* "clear bgp *" in flight */
 	struct frr_stats	 stats;
 	char			 last_error[1024];
 };
@@ -392,7 +394,16 @@ frr_sock_step_end(struct frr *f, bool ok)
 	f->busy = false;
 	f->ending = false;
 	f->cmd = NULL;
-	frr_step_result(f, &s, ok);
+	if (f->resetting) {
+		f->resetting = false;
+		if (ok)
+			log_info("frr: BGP sessions reset: peers drop this "
+			    "host's routes without waiting for an UPDATE");
+		else
+			log_warnx("frr: 'clear bgp *' failed: %s",
+			    f->last_error);
+	} else
+		frr_step_result(f, &s, ok);
 	frr_pump(f);
 }
 
@@ -746,6 +757,29 @@ frr_vtysh_run(struct frr *f, const struct frr_step *s)
  * ready, vtysh (if configured) while the socket is waiting to reconnect.
  * Called after every event that can make work possible.
  */
+static bool
+frr_any_wanted(const struct frr *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->plan.nvips; i++)
+		if (f->plan.vips[i].desired.ann != FRR_WITHDRAWN)
+			return true;
+	return false;
+}
+
+void
+frr_reset_sessions(struct frr *f)
+{
+	if (frr_any_wanted(f)) {
+		log_info("frr: session reset not done: a VIP is still wanted "
+		    "announced");
+		return;
+	}
+	f->reset_pending = true;
+	frr_pump(f);
+}
+
 static void
 frr_pump(struct frr *f)
 {
@@ -779,6 +813,29 @@ frr_pump(struct frr *f)
 		log_warnx("frr: cannot build the next sequence: %s", err);
 		frr_notify(f);
 		return;
+	}
+	if (sock && f->reset_pending && (s.kind == FRR_STEP_NONE ||
+	    s.kind == FRR_STEP_WAIT)) {
+		/* Every withdraw is acknowledged: now end the sessions. */
+		f->reset_pending = false;
+		if (frr_any_wanted(f)) {
+			log_info("frr: session reset skipped: a VIP is wanted "
+			    "announced again");
+		} else {
+			memset(&f->step, 0, sizeof(f->step));
+			snprintf(f->step.cmds, sizeof(f->step.cmds), "%s%c",
+			    "clear bgp *", '\0');
+			f->step.ncmds = 1;
+			f->busy = true;
+			f->resetting = true;
+			f->ending = false;
+			f->off = 0;
+			if (frr_send(f, vty_cmds_next(f->step.cmds,
+			    &f->off)) == -1)
+				return;
+			frr_notify(f);
+			return;
+		}
 	}
 	switch (s.kind) {
 	case FRR_STEP_NONE:

@@ -69,6 +69,9 @@ struct frr_config {
 	uint64_t	asn;
 	uint64_t	cmd_timeout_us;	/* one reply; default 2 s */
 	uint64_t	reconnect_max_us;	/* default 5 s */
+	/* failoverd calls frr_reset_sessions() when a failure leaves
+	 * nothing announced (config frr.reset-sessions-on-failure). */
+	bool		reset_on_failure;
 };
 
 /* Counters for metrics and status. */
@@ -113,6 +116,16 @@ void	frr_start(struct frr *f);
  */
 int	frr_set(struct frr *f, const struct prefix *vip, enum frr_ann ann,
 	    uint32_t weight_bw);
+/*
+ * Fast withdraw (frr.reset-sessions-on-failure): once every VIP is applied
+ * as withdrawn, send "clear bgp *" so bgpd ends its sessions at once. Its
+ * peers then drop the host's routes when the session goes (a NOTIFICATION,
+ * no UPDATE), which spares the 50 ms route-processing hold bgpd 8.4 puts
+ * on every UPDATE it sends. Ignored (logged) while some VIP is wanted
+ * announced: the reset would take those down too.
+ */
+void	frr_reset_sessions(struct frr *f);
+
 /*
  * Clean stop: withdraw every VIP now, waiting at most timeout_us for bgpd's
  * replies (blocking: used only on the way out). Uses the connection when it

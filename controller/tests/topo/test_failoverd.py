@@ -278,6 +278,10 @@ def test_relay_sigkill_withdraws_and_restart_announces(lab):
     log = open(lab.log_path("M1", "failoverd")).read()
     assert log.count(why) == before + 1
     assert f"check relay up -> down: pid {relay.pid} exited" in log
+    # The lab sets frr.reset-sessions-on-failure: nothing else was
+    # announced, so the sessions were ended for a faster withdraw.
+    wait.until(lambda: ("frr: BGP sessions reset" in open(lab.log_path(
+        "M1", "failoverd")).read(), "no reset logged"), 5, "session reset")
     restart(lab, "M1", "rtprelay", relay.argv)
     # rise (2 x 1 s) plus hold-down (1 s): back within a few seconds.
     lab.wait_nexthops("R", VIP, 2, timeout=15)
