@@ -290,6 +290,11 @@ class Lab:
                         ("net.ipv4.conf.lo.rp_filter", 0)]
             settings += [(f"net.ipv4.conf.{i.name}.rp_filter", 0)
                          for i in node.ifaces]
+            if node.role == "relay-host":
+                # Media leaves each relay with a TTL of its own, so the
+                # meter can tell which relay carried a stream.
+                settings.append(("net.ipv4.ip_default_ttl",
+                                 topo.relay_ttl(node.name)))
             if node.speaks_bgp:
                 # Hash flows on addresses and ports (L4), so each RTP flow
                 # of a call may go to a different relay, and one flow
