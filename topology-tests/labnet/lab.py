@@ -307,10 +307,12 @@ class Lab:
     def _frr_nodes(self):
         return [n for n in self.topo.nodes.values() if n.speaks_bgp]
 
-    def spawn(self, node, name, argv, log=None, env=None):
+    def spawn(self, node, name, argv, log=None, env=None, pipe=False):
+        """Start argv in node's namespace, tagged and recorded, so teardown
+        stops it. pipe: read its stdout from p.popen.stdout."""
         p = procs.spawn(argv, self.tag, node, name, ns=self.ns(node),
                         hostname=node, log=log or self.log_path(node, name),
-                        env=env)
+                        env=env, pipe=pipe)
         self.procs.append(p)
         self._save()
         return p
