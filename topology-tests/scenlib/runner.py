@@ -376,6 +376,7 @@ def run_once(ctx, cls, index, tag):
     reports = []
     fault_ns = None
     restored = False
+    restore_error = None
     warnings = []
     try:
         monitors = [RouteMonitor(ctx, r.name) for r in ctx.topo.routers]
@@ -404,7 +405,8 @@ def run_once(ctx, cls, index, tag):
             restored = True
         except (ScenarioError, wait.WaitTimeout, netns.NetnsError,
                 frr.FrrError) as e:
-            warnings.append(f"lab not restored: {e}")
+            restore_error = f"lab not restored: {e}"
+            warnings.append(restore_error)
             log(f"{scen.name}: the lab did not come back to steady "
                 f"state: {e}")
     marks = [rep["run"]["fault_ns"] for _, rep in reports
@@ -420,6 +422,7 @@ def run_once(ctx, cls, index, tag):
     rows = rmod.stream_rows(reports, ctx.ttl_map, scen.touched(ctx))
     return {"rows": rows, "route_events": events, "actions": scen.actions,
             "warnings": warnings, "restored": restored,
+            "restore_error": restore_error,
             "meters": [os.path.relpath(m.path, ctx.out_dir) for m in meters],
             "seconds": round(time.monotonic() - t0, 1)}
 
@@ -442,7 +445,7 @@ def run_scenario(ctx, cls, repeat=1):
             error = str(e)
             break
         if not runs[-1]["restored"]:
-            error = runs[-1]["warnings"][-1]
+            error = runs[-1]["restore_error"]
             break
     rep = None
     if runs:
@@ -507,7 +510,7 @@ def run_all(lab, classes, repeat=1, target=None, client=None, calls=20,
     print(f"{lab.topo.name}, target {ctx.target}, {calls} calls per relay, "
           f"budget {rmod.BUDGET_MS['should']} ms SHOULD / "
           f"{rmod.BUDGET_MS['must']} ms MUST")
-    print(text, end="")
+    print(text, end="", flush=True)
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(f"`{' '.join(shlex.quote(a) for a in sys.argv)}` on "
                 f"{lab.topo.name}, target {ctx.target}, {calls} calls per "
