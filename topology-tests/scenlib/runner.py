@@ -332,7 +332,8 @@ class Context:
         missing = []
         for n in self.topo.nodes.values():
             names = (frr.DAEMONS if n.speaks_bgp else ()) + \
-                (("rtprelay", "failoverd") if n.role == "relay-host" else ())
+                (("failoverd",) if n.role == "relay-host" else ()) + \
+                (("rtprelay",) if n.name in announcing else ())
             for name in names:
                 try:
                     self.proc(n.name, name)
@@ -366,10 +367,7 @@ def run_once(ctx, cls, index, tag):
     t0 = time.monotonic()
     ctx.wait_steady()
     scen = cls()
-    scen.prepare(ctx)
     announcing = scen.announcing(ctx)
-    if sorted(announcing) != sorted(ctx.relays):
-        ctx.wait_steady(announcing)
     raw = os.path.join(ctx.out_dir, "raw")
     os.makedirs(raw, exist_ok=True)
     monitors, meters = [], []
@@ -379,6 +377,9 @@ def run_once(ctx, cls, index, tag):
     restore_error = None
     warnings = []
     try:
+        scen.prepare(ctx)
+        if sorted(announcing) != sorted(ctx.relays):
+            ctx.wait_steady(announcing, timeout=30)
         monitors = [RouteMonitor(ctx, r.name) for r in ctx.topo.routers]
         for home in announcing:
             name = f"{scen.name}-r{index}-{home}"
