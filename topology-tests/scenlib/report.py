@@ -181,7 +181,9 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
                             actions=run.get("actions", []),
                             warnings=run.get("warnings", []),
                             meters=run.get("meters", []),
-                            restored=run.get("restored")))
+                            restored=run.get("restored"),
+                            **({"crosscheck": run["crosscheck"]}
+                               if "crosscheck" in run else {})))
     total = summarize(rows, budget)
     changes = [r["first_route_change_ms"] for r in per_run
                if r["first_route_change_ms"] is not None]

@@ -33,7 +33,7 @@ import threading
 import time
 
 from labnet import frr, netns, paths, procs, wait
-from . import report as rmod
+from . import crosscheck, report as rmod
 
 BIN = os.path.join(paths.ROOT, "build", "bin")
 OUT_DIR = os.path.join(paths.TT_DIR, "out")
@@ -212,8 +212,9 @@ def _tail(path, n=12):
 
 class Context:
     def __init__(self, lab, target=None, client=None, calls=20,
-                 out_dir=OUT_DIR):
+                 out_dir=OUT_DIR, capture=False):
         self.lab = lab
+        self.capture = capture
         self.topo = lab.topo
         self.vip = str(lab.topo.vips[0])
         self.relays = [n.name for n in lab.topo.relay_hosts]
@@ -372,6 +373,7 @@ def run_once(ctx, cls, index, tag):
     os.makedirs(raw, exist_ok=True)
     monitors, meters = [], []
     reports = []
+    dumpcap = pcap = None
     fault_ns = None
     restored = False
     restore_error = None
@@ -381,6 +383,9 @@ def run_once(ctx, cls, index, tag):
         if sorted(announcing) != sorted(ctx.relays):
             ctx.wait_steady(announcing, timeout=30)
         monitors = [RouteMonitor(ctx, r.name) for r in ctx.topo.routers]
+        if ctx.capture:
+            pcap = os.path.join(raw, f"{scen.name}-r{index}.pcapng")
+            dumpcap = start_capture(ctx, pcap)
         for home in announcing:
             name = f"{scen.name}-r{index}-{home}"
             meters.append(Meter(ctx, home, os.path.join(raw, name + ".json"),
@@ -400,6 +405,8 @@ def run_once(ctx, cls, index, tag):
             m.kill()
         for mon in monitors:
             mon.stop()
+        if dumpcap is not None:
+            _end(dumpcap)
         try:
             scen.restore(ctx)
             ctx.wait_steady()
@@ -421,11 +428,39 @@ def run_once(ctx, cls, index, tag):
     for home, rep in reports:
         warnings += [f"meter {home}: {w}" for w in rep["run"]["warnings"]]
     rows = rmod.stream_rows(reports, ctx.ttl_map, scen.touched(ctx))
-    return {"rows": rows, "route_events": events, "actions": scen.actions,
+    extra = {}
+    if pcap is not None and reports:
+        cc = crosscheck.compare([r for _, r in reports],
+                                crosscheck.parse(
+                                    crosscheck.tshark_streams(pcap)))
+        extra["crosscheck"] = dict(cc, pcap=os.path.relpath(pcap,
+                                                            ctx.out_dir))
+        log(f"{scen.name}: tshark cross-check: {cc['compared']} streams, "
+            f"largest |max delta - meter gap| {cc['max_abs_diff_ms']} ms, "
+            f"{cc['packet_mismatches']} packet count mismatches")
+    return dict(extra, **{"rows": rows, "route_events": events, "actions": scen.actions,
             "warnings": warnings, "restored": restored,
             "restore_error": restore_error,
             "meters": [os.path.relpath(m.path, ctx.out_dir) for m in meters],
-            "seconds": round(time.monotonic() - t0, 1)}
+            "seconds": round(time.monotonic() - t0, 1)})
+
+
+def start_capture(ctx, pcap):
+    """dumpcap on the client's link, tagged like every lab process; returns
+    once it captures."""
+    log_path = pcap[:-7] + ".dumpcap.log"
+    iface = ctx.topo.nodes[ctx.client].ifaces[0].name
+    p = ctx.lab.spawn(ctx.client, "dumpcap",
+                      crosscheck.capture_argv(iface, ctx.vip, pcap),
+                      log=log_path)
+
+    def capturing():
+        if p.popen.poll() is not None:
+            raise ScenarioError("dumpcap exited:\n" + _tail(log_path))
+        with open(log_path, errors="replace") as f:
+            return "Capturing on" in f.read(), "not yet"
+    wait.until(capturing, 10, "dumpcap to capture")
+    return p
 
 
 def run_scenario(ctx, cls, repeat=1):
@@ -488,7 +523,7 @@ def scen_notes(ctx, scen):
 
 
 def run_all(lab, classes, repeat=1, target=None, client=None, calls=20,
-            out_dir=OUT_DIR):
+            out_dir=OUT_DIR, capture=False):
     """Run every scenario class in order on a lab that is up; write the
     table to stdout and <out_dir>/table.md. Returns (reports, status):
     status 1 on a MUST failure or an error, else 0."""
@@ -497,7 +532,7 @@ def run_all(lab, classes, repeat=1, target=None, client=None, calls=20,
         if not os.access(os.path.join(BIN, name), os.X_OK):
             raise ScenarioError(f"build/bin/{name} missing: run make first")
     ctx = Context(lab, target=target, client=client, calls=calls,
-                  out_dir=out_dir)
+                  out_dir=out_dir, capture=capture)
     reports = []
     for cls in classes:
         rep = run_scenario(ctx, cls, repeat)

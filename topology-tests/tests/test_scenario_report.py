@@ -175,3 +175,34 @@ def test_table():
         {"rows": rows([("M1", meter([stream(0, gap=3000.0, open_=True,
                                             broken=True)]))])}])
     assert " >3000 " in report.table([broken])
+
+
+TSHARK = """\
+========================= RTP Streams ========================
+   Start time      End time     Src IP addr  Port    Dest IP addr  Port       SSRC          Payload  Pkts         Lost   Min Delta(ms)  Mean Delta(ms)   Max Delta(ms)  Min Jitter(ms) Mean Jitter(ms)  Max Jitter(ms) Problems?
+     0.014226      1.054230    203.0.113.10 30090    198.51.100.5 60851 0x000003E8            g711U    53     0 (0.0%)          19.757          20.000          20.219           0.000           0.015           0.041 
+     0.007567      4.047553    203.0.113.10 30086    198.51.100.5 59074 0x000003E9   ITU-T G.711 PCMU   140    -2 (-1.4%)          0.003          25.900        1238.851           0.001           0.012           9.046 X
+==============================================================
+"""
+
+
+def test_tshark_streams_parsed_and_compared():
+    from scenlib import crosscheck
+    got = crosscheck.parse(TSHARK)
+    assert set(got) == {("198.51.100.5:60851", 1000),
+                        ("198.51.100.5:59074", 1001)}
+    a = got[("198.51.100.5:60851", 1000)]
+    assert (a["pkts"], a["lost"], a["max_delta_ms"], a["problem"]) == \
+        (53, 0, 20.219, False)
+    b = got[("198.51.100.5:59074", 1001)]
+    assert (b["pkts"], b["lost"], b["max_delta_ms"], b["problem"]) == \
+        (140, -2, 1238.851, True)
+    s0 = dict(stream(0, gap=20.219, received=53), dst="198.51.100.5:60851")
+    s1 = dict(stream(1, gap=1238.0, received=140), dst="198.51.100.5:59074")
+    s2 = dict(stream(2, broken=True), dst="198.51.100.5:1")	# not compared
+    s3 = dict(stream(3), dst="198.51.100.5:2")			# not captured
+    cc = crosscheck.compare([meter([s0, s1, s2, s3])], got)
+    assert cc["compared"] == 2 and cc["missing_in_capture"] == 1
+    assert cc["max_abs_diff_ms"] == 0.851
+    assert cc["packet_mismatches"] == 0
+    assert cc["rows"][0]["tshark_max_delta_ms"] == 1238.851
