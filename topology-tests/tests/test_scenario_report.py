@@ -206,3 +206,25 @@ def test_tshark_streams_parsed_and_compared():
     assert cc["max_abs_diff_ms"] == 0.851
     assert cc["packet_mismatches"] == 0
     assert cc["rows"][0]["tshark_max_delta_ms"] == 1238.851
+
+
+def test_timeline_svg():
+    import xml.etree.ElementTree as ET
+    from scenlib import timeline
+    m1 = meter([stream(0, gap=3000.0, open_=True, broken=True),
+                stream(1, gap=700.0), stream(2, gap=21.0),
+                stream(3, unserved=True)])
+    rep = report.scenario_report("relay-crash", "pair", [
+        {"rows": rows([("M1", m1)]),
+         "route_events": [{"router": "R", "ms": 101.5, "route": "x"}],
+         "actions": ["SIGKILL rtprelay"]}], target="M1")
+    svg = timeline.render(rep)
+    root = ET.fromstring(svg)		# well-formed
+    ns = "{http://www.w3.org/2000/svg}"
+    fills = [r.get("fill") for r in root.iter(ns + "rect")]
+    assert fills.count("url(#open)") == 1		# the broken one
+    assert fills.count("#e67e22") == 1		# 700 ms: over SHOULD
+    text = " ".join(t.text or "" for t in root.iter(ns + "text"))
+    assert "must-fail" in text and "R route +102 ms" in text
+    assert "1 unserved directions" in text
+    assert "carried by M1 before the fault (3)" in text
