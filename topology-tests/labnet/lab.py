@@ -33,6 +33,16 @@ STATE_VERSION = 1
 SIM_DEV = "fo-sim"
 
 
+HASH_SEED_SYSCTL = "/proc/sys/net/ipv4/fib_multipath_hash_seed"
+
+
+def hash_seed(topo, node):
+    """A distinct, fixed ECMP hash seed per BGP speaker (kernel 6.11+):
+    fixed so that one flow takes the same path in every run."""
+    names = [n.name for n in topo.nodes.values() if n.speaks_bgp]
+    return 0x5eed0000 + 7919 * (names.index(node) + 1)
+
+
 class LabError(Exception):
     pass
 
@@ -300,6 +310,14 @@ class Lab:
                 # of a call may go to a different relay, and one flow
                 # always to the same one.
                 settings.append(("net.ipv4.fib_multipath_hash_policy", 1))
+                if os.path.exists(HASH_SEED_SYSCTL):
+                    # Every namespace hashes with the same boot-time key
+                    # unless given a seed: then a router below another
+                    # sees only flows of one slice of the hash space and
+                    # sends them all to the same next hops (ECMP
+                    # polarization; on draft-fig M2 and M3 got nothing).
+                    settings.append(("net.ipv4.fib_multipath_hash_seed",
+                                     hash_seed(topo, node.name)))
             netns.sysctl(ns, settings)
         for ns, lines in later:
             netns.batch(ns, lines)

@@ -358,6 +358,11 @@ def test_pair_sessions_and_sysctls(pair):
         assert netns.sysctl_get(ns, f"net.ipv4.conf.{key}.rp_filter") == "0"
     assert netns.sysctl_get(pair.ns("M2"), "net.ipv4.ip_default_ttl") == \
         "239"
+    if os.path.exists(labmod.HASH_SEED_SYSCTL):
+        seeds = {netns.sysctl_get(pair.ns(n),
+                                  "net.ipv4.fib_multipath_hash_seed")
+                 for n in ("R", "M1", "M2")}
+        assert len(seeds) == 3 and "0" not in seeds
     # BFD runs with the topology's profile.
     bfd = pair.vtysh("R").json("show bfd peers json")
     assert {(b["transmit-interval"], b["detect-multiplier"]) for b in bfd} \
