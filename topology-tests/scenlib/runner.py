@@ -546,7 +546,16 @@ def run_all(lab, classes, repeat=1, target=None, client=None, calls=20,
     print(f"{lab.topo.name}, target {ctx.target}, {calls} calls per relay, "
           f"budget {rmod.BUDGET_MS['should']} ms SHOULD / "
           f"{rmod.BUDGET_MS['must']} ms MUST")
-    print(text, end="", flush=True)
+    print(text, end="")
+    for r in reports:
+        for i, run in enumerate(r.get("runs", [])):
+            # Calls on a relay the fault killed cannot be deleted: expected.
+            for w in run["warnings"]:
+                if "calls not deleted" not in w:
+                    print(f"  {r['scenario']} run {i + 1}: {w}")
+        if r.get("error"):
+            print(f"  {r['scenario']}: error: {r['error']}")
+    sys.stdout.flush()
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(f"`{' '.join(shlex.quote(a) for a in sys.argv)}` on "
                 f"{lab.topo.name}, target {ctx.target}, {calls} calls per "
