@@ -335,6 +335,19 @@ class Lab:
         self._save()
         return p
 
+    def forget(self, p):
+        """Drop the record of a process that has ended (a finished helper,
+        a daemon that was killed and started again), so `lab status` does
+        not report it dead. A live process is kept: teardown must stop it."""
+        if p.popen is not None:
+            p.popen.poll()
+        if procs.is_ours(p.pid, self.tag, p.start):
+            return False
+        self.procs = [q for q in self.procs
+                      if (q.pid, q.start) != (p.pid, p.start)]
+        self._save()
+        return True
+
     def _check_alive(self, which):
         for p in which:
             if not procs.alive(p.pid):

@@ -113,9 +113,10 @@ class RouteMonitor:
             with self.lock:
                 self.events.append((t, text.strip()))
 
-    def stop(self):
+    def stop(self, lab):
         _end(self.proc)
         self.thread.join(2)
+        lab.forget(self.proc)
 
     def relative(self, fault_ns):
         with self.lock:
@@ -184,8 +185,9 @@ class Meter:
         with open(self.path) as f:
             return json.load(f)
 
-    def kill(self):
+    def kill(self, lab):
         _end(self.proc)
+        lab.forget(self.proc)
 
 
 def _end(p, sig=signal.SIGTERM):
@@ -269,7 +271,9 @@ class Context:
         wait.until(gone, 5, f"{p} to die", interval=0.005)
 
     def respawn(self, p, log=None):
-        """Start the same program again, with the same arguments."""
+        """Start the same program again, with the same arguments (the
+        record of the dead one goes)."""
+        self.lab.forget(p)
         return self.lab.spawn(p.node, p.name, p.argv, log=log)
 
     def run(self, node, *argv):
@@ -402,11 +406,12 @@ def run_once(ctx, cls, index, tag):
             reports.append((m.home, m.finish(scen.after_fault + 30)))
     finally:
         for m in meters:
-            m.kill()
+            m.kill(ctx.lab)
         for mon in monitors:
-            mon.stop()
+            mon.stop(ctx.lab)
         if dumpcap is not None:
             _end(dumpcap)
+            ctx.lab.forget(dumpcap)
         try:
             scen.restore(ctx)
             ctx.wait_steady()

@@ -58,7 +58,8 @@ def ran(tmp_path_factory):
             lab, [load("baseline"), load("relay-crash")], calls=CALLS,
             out_dir=str(out))
         steady = runner.Context(lab).steady()
-        yield {r["scenario"]: r for r in reports}, rc, out, steady
+        procs = [p for n in lab.status_report()["nodes"] for p in n["procs"]]
+        yield {r["scenario"]: r for r in reports}, rc, out, steady, procs
     finally:
         lab.down()
     assert labmod.leftovers(PREFIX) == [], "the lab left something behind"
@@ -90,7 +91,7 @@ def check(rep):
 
 
 def test_reports_written(ran):
-    reports, rc, out, _ = ran
+    reports, rc, out = ran[:3]
     for name in ("baseline", "relay-crash"):
         with open(out / f"{name}.json") as f:
             assert json.load(f) == json.loads(json.dumps(reports[name]))
@@ -136,3 +137,9 @@ def test_relay_crash_touches_only_its_relay(ran):
 def test_lab_is_steady_afterwards(ran):
     ok, detail = ran[3]
     assert ok, detail
+    # Meters, monitors and the killed relay leave no dead records behind,
+    # so `lab status` stays healthy: 3 FRR daemons on R, 5 processes on
+    # each host.
+    procs = ran[4]
+    assert all(p["alive"] for p in procs), procs
+    assert len(procs) == 13, procs
