@@ -33,6 +33,16 @@ STATE_VERSION = 1
 SIM_DEV = "fo-sim"
 
 
+HASH_SEED_SYSCTL = "/proc/sys/net/ipv4/fib_multipath_hash_seed"
+
+
+def hash_seed(topo, node):
+    """A distinct, fixed ECMP hash seed per BGP speaker (kernel 6.11+):
+    fixed so that one flow takes the same path in every run."""
+    names = [n.name for n in topo.nodes.values() if n.speaks_bgp]
+    return 0x5eed0000 + 7919 * (names.index(node) + 1)
+
+
 class LabError(Exception):
     pass
 
@@ -290,11 +300,24 @@ class Lab:
                         ("net.ipv4.conf.lo.rp_filter", 0)]
             settings += [(f"net.ipv4.conf.{i.name}.rp_filter", 0)
                          for i in node.ifaces]
+            if node.role == "relay-host":
+                # Media leaves each relay with a TTL of its own, so the
+                # meter can tell which relay carried a stream.
+                settings.append(("net.ipv4.ip_default_ttl",
+                                 topo.relay_ttl(node.name)))
             if node.speaks_bgp:
                 # Hash flows on addresses and ports (L4), so each RTP flow
                 # of a call may go to a different relay, and one flow
                 # always to the same one.
                 settings.append(("net.ipv4.fib_multipath_hash_policy", 1))
+                if os.path.exists(HASH_SEED_SYSCTL):
+                    # Every namespace hashes with the same boot-time key
+                    # unless given a seed: then a router below another
+                    # sees only flows of one slice of the hash space and
+                    # sends them all to the same next hops (ECMP
+                    # polarization; on draft-fig M2 and M3 got nothing).
+                    settings.append(("net.ipv4.fib_multipath_hash_seed",
+                                     hash_seed(topo, node.name)))
             netns.sysctl(ns, settings)
         for ns, lines in later:
             netns.batch(ns, lines)
@@ -302,13 +325,28 @@ class Lab:
     def _frr_nodes(self):
         return [n for n in self.topo.nodes.values() if n.speaks_bgp]
 
-    def spawn(self, node, name, argv, log=None, env=None):
+    def spawn(self, node, name, argv, log=None, env=None, pipe=False):
+        """Start argv in node's namespace, tagged and recorded, so teardown
+        stops it. pipe: read its stdout from p.popen.stdout."""
         p = procs.spawn(argv, self.tag, node, name, ns=self.ns(node),
                         hostname=node, log=log or self.log_path(node, name),
-                        env=env)
+                        env=env, pipe=pipe)
         self.procs.append(p)
         self._save()
         return p
+
+    def forget(self, p):
+        """Drop the record of a process that has ended (a finished helper,
+        a daemon that was killed and started again), so `lab status` does
+        not report it dead. A live process is kept: teardown must stop it."""
+        if p.popen is not None:
+            p.popen.poll()
+        if procs.is_ours(p.pid, self.tag, p.start):
+            return False
+        self.procs = [q for q in self.procs
+                      if (q.pid, q.start) != (p.pid, p.start)]
+        self._save()
+        return True
 
     def _check_alive(self, which):
         for p in which:

@@ -129,12 +129,15 @@ class Proc:
 
 
 def spawn(argv, tag, node, name, ns=None, hostname=None, log=None,
-          env=None, cwd="/"):
-    """Start argv in namespace ns; stdout and stderr go to the file log."""
+          env=None, cwd="/", pipe=False):
+    """Start argv in namespace ns; stdout and stderr go to the file log.
+    pipe: stdout is a pipe instead (popen.stdout, text), stderr the log."""
     out = open(log, "ab") if log else subprocess.DEVNULL
     try:
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                             stderr=subprocess.STDOUT, env=tag_env(tag, env),
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE if pipe else out,
+                             stderr=out if pipe else subprocess.STDOUT,
+                             text=pipe, env=tag_env(tag, env),
                              cwd=cwd, start_new_session=True,
                              preexec_fn=lambda: _enter(ns, hostname))
     finally:

@@ -79,6 +79,8 @@ def template_vars(lab, node):
         "service_range": str(topo.service_range),
         "rundir": lab.rundir,
         "etc": lab.etc_dir(node.name),
+        "media_ports": ("%d-%d" % topo.media_ports(node.name)
+                        if node.role == "relay-host" else ""),
     }
 
 

@@ -143,6 +143,46 @@ class Topology:
         """Next hop of a client's or Redis node's default route."""
         return self.nodes[name].ifaces[0].peer_addr
 
+    def relay_index(self, name):
+        """1 for the first relay host in file order, 2 for the next..."""
+        return [n.name for n in self.relay_hosts].index(name) + 1
+
+    def relay_ttl(self, name):
+        """The net.ipv4.ip_default_ttl the lab gives relay host `name`:
+        255 - 8 x its relay index. A relay forwards media with its host's
+        default TTL, so the TTL a client receives names the relay (up to
+        31 relay hosts, paths of up to 7 routers)."""
+        return 255 - 8 * self.relay_index(name)
+
+    def media_ports(self, name):
+        """(first, last) of relay host `name`'s slice of 30000-59999. Two
+        relays never hand out the same VIP port: while they share no
+        sessions, a flow ECMP sends to the wrong relay must not meet (and
+        latch onto) another call on the same port there."""
+        n = len(self.relay_hosts)
+        size = min(10000, 30000 // n) // 2 * 2
+        lo = 30000 + size * (self.relay_index(name) - 1)
+        return lo, lo + size - 1
+
+    def hops(self, a, b):
+        """Links on the shortest path from node a to node b (None if none)."""
+        seen = {a: 0}
+        todo = [a]
+        while todo:
+            cur = todo.pop(0)
+            if cur == b:
+                return seen[cur]
+            for i in self.nodes[cur].ifaces:
+                if i.peer not in seen:
+                    seen[i.peer] = seen[cur] + 1
+                    todo.append(i.peer)
+        return None
+
+    def client_ttl(self, relay, client):
+        """The TTL of media from relay host `relay` as `client` receives it:
+        the relay's default TTL less one per router on the way."""
+        return self.relay_ttl(relay) - (self.hops(relay, client) - 1)
+
 
 # --- YAML with positions ---------------------------------------------------
 

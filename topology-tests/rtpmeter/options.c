@@ -22,7 +22,8 @@ opts_usage(FILE *f)
 "usage: rtpmeter --ng HOST:PORT [--local ADDR|FIRST-LAST]... [--ports LO-HI]\n"
 "                [--calls N] [--duration D] [--after-fault D] [--ptime MS]\n"
 "                [--size B] [--pt 0|8] [--broken-after D] [--long-gap D]\n"
-"                [--drain D] [--ready-timeout D] [--ng-timeout MS]\n"
+"                [--drain D] [--ready-timeout D] [--settle D]\n"
+"                [--ng-timeout MS]\n"
 "                [--ng-tries N] [--ping-wait D] [--out FILE]\n"
 "                [--call-prefix STR] [--no-delete] [-v]\n"
 "Creates calls through an ng server (rtprelay, rtpengine) as a SIP proxy\n"
@@ -47,6 +48,9 @@ opts_usage(FILE *f)
 "  --long-gap D         gaps at least this long are counted (default 100ms)\n"
 "  --drain D            keep receiving after the last send (default 300ms)\n"
 "  --ready-timeout D    every stream must flow within this (default 5s)\n"
+"  --settle D           also ready once some streams flow and no other has\n"
+"                       started for D; the silent ones are 'unserved'\n"
+"                       (default: off, every stream must flow)\n"
 "  --ng-timeout MS      wait per ng request try (default 500)\n"
 "  --ng-tries N         tries per ng request (default 3)\n"
 "  --ping-wait D        wait this long for the ng server to answer ping\n"
@@ -215,6 +219,22 @@ opts_check(struct meter_opts *o, bool have_ng, char *err, size_t errlen)
 		    2 * o->ptime_ms);
 		return -1;
 	}
+	/* Shorter than two packets, a stream that is merely late would be
+	 * taken for one that cannot flow. */
+	if (o->settle_us > 0 &&
+	    o->settle_us < 2 * (uint64_t)o->ptime_ms * OPTS_MS) {
+		snprintf(err, errlen, "--settle %s must be at least two "
+		    "packet intervals (%d ms)",
+		    duration_fmt(o->settle_us, a, sizeof(a)), 2 * o->ptime_ms);
+		return -1;
+	}
+	if (o->settle_us >= o->ready_timeout_us) {
+		snprintf(err, errlen, "--settle %s is not shorter than "
+		    "--ready-timeout %s",
+		    duration_fmt(o->settle_us, a, sizeof(a)),
+		    duration_fmt(o->ready_timeout_us, b, sizeof(b)));
+		return -1;
+	}
 	return 0;
 }
 
@@ -236,6 +256,7 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 		{ "long-gap", required_argument, NULL, 'G' },
 		{ "drain", required_argument, NULL, 'D' },
 		{ "ready-timeout", required_argument, NULL, 'R' },
+		{ "settle", required_argument, NULL, 'S' },
 		{ "ng-timeout", required_argument, NULL, 'o' },
 		{ "ng-tries", required_argument, NULL, 'y' },
 		{ "ping-wait", required_argument, NULL, 'W' },
@@ -348,6 +369,11 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 			if (opts_dur("ready-timeout", optarg, 100 * OPTS_MS,
 			    600 * OPTS_S, &o->ready_timeout_us, err,
 			    errlen) == -1)
+				return -1;
+			break;
+		case 'S':
+			if (opts_dur("settle", optarg, 10 * OPTS_MS,
+			    60 * OPTS_S, &o->settle_us, err, errlen) == -1)
 				return -1;
 			break;
 		case 'o':

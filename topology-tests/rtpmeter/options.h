@@ -34,6 +34,10 @@ struct meter_opts {
 	uint64_t		 long_gap_us;
 	uint64_t		 drain_us;
 	uint64_t		 ready_timeout_us;
+	/* 0: ready only when every stream flows. Else also ready once at
+	 * least one flows and no other started for this long (streams that
+	 * cannot flow, e.g. ECMP sends them to a relay without the call). */
+	uint64_t		 settle_us;
 	int			 ng_timeout_ms;
 	int			 ng_tries;
 	uint64_t		 ping_wait_us;

@@ -223,6 +223,8 @@ report_totals(const struct report_dir *d, size_t n, struct report_totals *t)
 				t->sessions_broken++;
 			}
 		}
+		if (d[i].unserved)
+			t->streams_unserved++;
 		if (r->ttl_before >= 0 && r->ttl_last >= 0 &&
 		    r->ttl_before != r->ttl_last)
 			t->streams_moved++;
@@ -279,6 +281,7 @@ report_json_run(struct jw *w, const struct report_run *run)
 	jw_ms(w, "broken_after_ms", (int64_t)run->broken_after_us * 1000);
 	jw_ms(w, "long_gap_ms", (int64_t)run->long_gap_us * 1000);
 	jw_ms(w, "drain_ms", (int64_t)run->drain_us * 1000);
+	jw_ms_if(w, "settle_ms", run->settle_us > 0, run->settle_us * 1000);
 	jw_bool(w, "ready", run->ready);
 	jw_bool(w, "interrupted", run->interrupted);
 	jw_ns_if(w, "start_ns", run->start_ns);
@@ -311,6 +314,7 @@ report_json_totals(struct jw *w, const struct report_totals *t)
 	jw_i64(w, "streams_broken", t->streams_broken);
 	jw_i64(w, "sessions_broken", t->sessions_broken);
 	jw_i64(w, "streams_moved", t->streams_moved);
+	jw_i64(w, "streams_unserved", t->streams_unserved);
 	jw_ms_if(w, "max_gap_ms", t->have_gap, t->max_gap_ns);
 	jw_i64(w, "post_fault_streams", t->n_pf);
 	jw_ms_if(w, "post_fault_gap_max_ms", t->n_pf > 0, t->pf_max_ns);
@@ -359,6 +363,7 @@ report_json_dir(struct jw *w, const struct report_dir *d, uint64_t fault_ns)
 	jw_ms_if(w, "trailing_silence_ms", r->received > 0, r->trailing_ns);
 	jw_u64(w, "long_gaps", r->long_gaps);
 	jw_bool(w, "broken", r->broken);
+	jw_bool(w, "unserved", d->unserved);
 	jw_ms(w, "max_send_gap_ms", (int64_t)d->max_send_gap_ns);
 	jw_ttl(w, "ttl_first", r->ttl_first);
 	jw_ttl(w, "ttl_before_fault", fault_ns != 0 ? r->ttl_before : -1);
@@ -419,6 +424,9 @@ report_summary(FILE *f, const struct report_run *run,
 	fprintf(f, "  broken: %d of %d streams, %d of %d sessions; moved "
 	    "(TTL changed): %d\n", t->streams_broken, t->streams,
 	    t->sessions_broken, run->calls_created, t->streams_moved);
+	if (run->settle_us > 0)
+		fprintf(f, "  unserved (silent when ready came, --settle): "
+		    "%d of %d streams\n", t->streams_unserved, t->streams);
 	for (i = 0; i < run->nwarnings; i++)
 		fprintf(f, "  warning: %s\n", run->warnings[i]);
 }

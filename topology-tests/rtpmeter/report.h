@@ -28,6 +28,8 @@ struct report_run {
 	int		 ptime_ms, size, pt;
 	uint64_t	 duration_us, after_fault_us;	/* 0: none */
 	uint64_t	 broken_after_us, long_gap_us, drain_us;
+	uint64_t	 settle_us;	/* 0: off */
+	int		 streams_unserved;	/* silent at "ready" */
 	bool		 ready, interrupted;
 	uint64_t	 start_ns, ready_ns, stop_ns, end_ns;
 	uint64_t	 fault_ns, fault_mono_ns;
@@ -57,6 +59,9 @@ struct report_dir {
 	 * RTP, the socket's own drops, and stream packets from a source
 	 * other than relay_out. */
 	uint64_t	 foreign, rx_overflow, src_mismatch;
+	/* Had received nothing when the run was declared ready (--settle):
+	 * the path to the receiver did not exist, not a fault. */
+	bool		 unserved;
 	struct rx_result rx;
 };
 
@@ -64,6 +69,7 @@ struct report_totals {
 	int		 streams;
 	uint64_t	 sent, received, lost, duplicates, reordered;
 	int		 streams_broken, sessions_broken;
+	int		 streams_unserved;
 	/* Directions whose TTL before the fault differs from the last one:
 	 * another relay (or path) carries them now. */
 	int		 streams_moved;

@@ -91,6 +91,7 @@ struct meter_ep {
 	struct rx		 rx;
 	uint32_t		 ovfl;		/* SO_RXQ_OVFL, cumulative */
 	uint64_t		 foreign, src_mismatch;
+	bool			 unserved;	/* silent when ready came */
 };
 
 struct meter {
@@ -107,6 +108,7 @@ struct meter {
 	uint64_t		 send_start, g;
 	uint64_t		 max_lag;	/* behind the schedule, ns */
 	int			 nflowing;	/* endpoints that heard one */
+	uint64_t		 last_flow_start;	/* mono ns */
 	bool			 ready, sending;
 	uint64_t		 ready_deadline, stop_at, drain_end;
 	uint64_t		 fault_rt, fault_mono;
@@ -538,9 +540,20 @@ meter_send_due(struct meter *m, uint64_t now)
 
 static void	meter_take_mark(struct meter *);
 
+/*
+ * Ready: every stream flows, or (--settle) the streams that flow have
+ * settled; the silent ones are marked unserved for the report.
+ */
 static void
 meter_on_ready(struct meter *m, uint64_t now)
 {
+	int	k;
+
+	for (k = 0; k < m->neps; k++)
+		if (m->eps[k].rx.received == 0) {
+			m->eps[k].unserved = true;
+			m->run.streams_unserved++;
+		}
 	m->ready = true;
 	m->run.ready = true;
 	m->run.ready_ns = meter_realtime_ns();
@@ -548,8 +561,14 @@ meter_on_ready(struct meter *m, uint64_t now)
 	if (m->fault_mono != 0 && m->o.after_fault_us > 0 &&
 	    m->fault_mono + m->o.after_fault_us * 1000 < m->stop_at)
 		m->stop_at = m->fault_mono + m->o.after_fault_us * 1000;
-	log_info("all %d streams flowing after %.3f s", m->neps,
-	    (double)(now - m->send_start) / 1e9);
+	if (m->nflowing == m->neps)
+		log_info("all %d streams flowing after %.3f s", m->neps,
+		    (double)(now - m->send_start) / 1e9);
+	else
+		log_info("%d of %d streams flowing after %.3f s, none new "
+		    "for %.3f s: %d unserved", m->nflowing, m->neps,
+		    (double)(now - m->send_start) / 1e9,
+		    (double)m->o.settle_us / 1e6, m->neps - m->nflowing);
 	meter_event("ready %" PRIu64, m->run.ready_ns);
 }
 
@@ -635,9 +654,11 @@ meter_recv(struct meter *m, int k, uint64_t now)
 			t_ns = meter_realtime_ns();
 		before = e->rx.received;
 		rx_arrival(&e->rx, idx, t_ns, ttl, m->fault_rt);
-		if (before == 0 && e->rx.received == 1 &&
-		    ++m->nflowing == m->neps && !m->ready)
-			meter_on_ready(m, now);
+		if (before == 0 && e->rx.received == 1) {
+			m->last_flow_start = now;
+			if (++m->nflowing == m->neps && !m->ready)
+				meter_on_ready(m, now);
+		}
 	}
 }
 
@@ -713,6 +734,11 @@ meter_run(struct meter *m)
 				meter_stop_sending(m, now);
 			} else if (m->ready && now >= m->stop_at) {
 				meter_stop_sending(m, now);
+			} else if (!m->ready && m->o.settle_us > 0 &&
+			    m->nflowing > 0 && now - m->last_flow_start >=
+			    m->o.settle_us * 1000) {
+				meter_on_ready(m, now);
+				meter_send_due(m, now);
 			} else if (!m->ready && now >= m->ready_deadline) {
 				log_warnx("only %d of %d streams flowed within "
 				    "%.3f s", m->nflowing, m->neps,
@@ -752,6 +778,7 @@ meter_report_dir(const struct meter *m, int c, bool b_to_a,
 	d->foreign = r->foreign;
 	d->rx_overflow = r->ovfl;
 	d->src_mismatch = r->src_mismatch;
+	d->unserved = r->unserved;
 	rx_finish(&r->rx, s->last_send_rt, m->fault_rt,
 	    m->o.broken_after_us * 1000, &d->rx);
 }
@@ -941,6 +968,7 @@ meter_setup(struct meter *m)
 	m->run.broken_after_us = m->o.broken_after_us;
 	m->run.long_gap_us = m->o.long_gap_us;
 	m->run.drain_us = m->o.drain_us;
+	m->run.settle_us = m->o.settle_us;
 }
 
 static void

@@ -73,6 +73,11 @@ def test_pair_addressing():
     assert (t.bfd_interval_ms, t.bfd_multiplier) == (50, 3)
     assert [p.name for _, p in t.bgp_neighbors("R")] == ["M1", "M2"]
     assert t.bgp_neighbors("CL") == []
+    # Each relay its TTL and its own VIP ports.
+    assert (t.relay_ttl("M1"), t.relay_ttl("M2")) == (247, 239)
+    assert (t.client_ttl("M1", "CL"), t.client_ttl("M2", "CL")) == (246, 238)
+    assert (t.media_ports("M1"), t.media_ports("M2")) == \
+        ((30000, 39999), (40000, 49999))
 
 
 def test_draft_fig_is_the_figure():
@@ -88,6 +93,9 @@ def test_draft_fig_is_the_figure():
     assert peers("B", "relay-host") == ["M1", "M2"]
     assert peers("C", "relay-host") == ["M3", "M4", "M5"]
     assert t.nodes["CL"].iface_to("A") is not None
+    # Media from M5 crosses C and A: two routers take 2 off its TTL.
+    assert t.client_ttl("M5", "CL") == 255 - 8 * 5 - 2
+    assert t.media_ports("M5") == (54000, 59999)
     asns = [n.asn for n in t.nodes.values() if n.speaks_bgp]
     assert len(set(asns)) == len(asns)		# RFC 7938: one AS each
 
@@ -348,6 +356,13 @@ def test_pair_sessions_and_sysctls(pair):
     assert netns.sysctl_get(ns, "net.ipv4.fib_multipath_hash_policy") == "1"
     for key in ("all", "default", "eth-M1", "eth-CL"):
         assert netns.sysctl_get(ns, f"net.ipv4.conf.{key}.rp_filter") == "0"
+    assert netns.sysctl_get(pair.ns("M2"), "net.ipv4.ip_default_ttl") == \
+        "239"
+    if os.path.exists(labmod.HASH_SEED_SYSCTL):
+        seeds = {netns.sysctl_get(pair.ns(n),
+                                  "net.ipv4.fib_multipath_hash_seed")
+                 for n in ("R", "M1", "M2")}
+        assert len(seeds) == 3 and "0" not in seeds
     # BFD runs with the topology's profile.
     bfd = pair.vtysh("R").json("show bfd peers json")
     assert {(b["transmit-interval"], b["detect-multiplier"]) for b in bfd} \
@@ -451,7 +466,9 @@ def test_pair_services_start_and_answer(pair):
         assert p.stdout.strip() == "p1 d6:result4:ponge", p.stderr
     conf = os.path.join(pair.etc_dir("M1"), "rtprelay.yaml")
     with open(conf) as f:
-        assert "service-address: 203.0.113.10\n" in f.read()
+        text = f.read()
+    assert "service-address: 203.0.113.10\n" in text
+    assert "\nports: 30000-39999\n" in text
 
 
 @needs_root

@@ -12,6 +12,7 @@ privileges; every process is ended by its PID.
 import json
 import os
 import queue
+import re
 import resource
 import shutil
 import signal
@@ -47,13 +48,15 @@ log-level: info
 RUN_KEYS = [
     "ng", "calls", "calls_created", "calls_deleted", "streams", "ptime_ms",
     "size", "payload_type", "duration_ms", "after_fault_ms",
-    "broken_after_ms", "long_gap_ms", "drain_ms", "ready", "interrupted",
+    "broken_after_ms", "long_gap_ms", "drain_ms", "settle_ms", "ready",
+    "interrupted",
     "start_ns", "ready_ns", "fault_ns", "fault_mono_ns", "fault_marks",
     "stop_ns", "end_ns", "stop_after_fault_ms", "clock_step_ms",
     "max_send_lag_ms", "warnings"]
 SUMMARY_KEYS = [
     "streams", "sent", "received", "lost", "duplicates", "reordered",
-    "streams_broken", "sessions_broken", "streams_moved", "max_gap_ms",
+    "streams_broken", "sessions_broken", "streams_moved", "streams_unserved",
+    "max_gap_ms",
     "post_fault_streams", "post_fault_gap_max_ms", "post_fault_gap_median_ms",
     "post_fault_gap_p95_ms"]
 STREAM_KEYS = [
@@ -63,7 +66,7 @@ STREAM_KEYS = [
     "first_arrival_ns", "last_arrival_ns", "max_gap_ms", "max_gap_start_ms",
     "max_gap_start_ns", "post_fault_gap_ms", "post_fault_gap_start_ms",
     "post_fault_gap_open", "trailing_silence_ms", "long_gaps", "broken",
-    "max_send_gap_ms", "ttl_first", "ttl_before_fault", "ttl_last",
+    "unserved", "max_send_gap_ms", "ttl_first", "ttl_before_fault", "ttl_last",
     "ttl_changes"]
 
 pytestmark = pytest.mark.skipif(
@@ -366,6 +369,115 @@ def test_not_ready(relay, meters, tmp_path):
         total - flowing
     assert all(s["broken"] for s in rep["streams"] if s["received"] == 0)
     assert "NEVER READY" in m.stderr()
+
+
+def bdecode(b, i=0):
+    """(value, next index) of the bencoded item at b[i]."""
+    c = b[i:i + 1]
+    if c == b"d" or c == b"l":
+        i += 1
+        items = []
+        while b[i:i + 1] != b"e":
+            v, i = bdecode(b, i)
+            items.append(v)
+        if c == b"l":
+            return items, i + 1
+        return dict(zip(items[::2], items[1::2])), i + 1
+    if c == b"i":
+        end = b.index(b"e", i)
+        return int(b[i + 1:end]), end + 1
+    colon = b.index(b":", i)
+    n = int(b[i:colon])
+    return b[colon + 1:colon + 1 + n], colon + 1 + n
+
+
+def bencode(v):
+    if isinstance(v, dict):
+        return b"d" + b"".join(bencode(k) + bencode(x)
+                               for k, x in sorted(v.items())) + b"e"
+    if isinstance(v, str):
+        v = v.encode()
+    return str(len(v)).encode() + b":" + v
+
+
+class FakeNg:
+    """An ng server without media: offer and answer return SDP pointing
+    straight at the other endpoint, except that the offer of every odd
+    call points at a socket nobody reads, so B's stream of those calls can
+    never arrive (what ECMP does to a flow sent to a relay without the
+    call)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(NG)
+        self.sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sink.bind(("127.0.0.1", 0))
+        self.ports = {}		# call-id -> A's port
+        self.stop = False
+        self.t = threading.Thread(target=self._serve, daemon=True)
+        self.t.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.1)
+        while not self.stop:
+            try:
+                data, peer = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            cookie, body = data.split(b" ", 1)
+            req, _ = bdecode(body)
+            self.sock.sendto(cookie + b" " + bencode(self._reply(req)), peer)
+
+    def _reply(self, req):
+        cmd = req[b"command"]
+        if cmd == b"ping":
+            return {"result": "pong"}
+        if cmd in (b"offer", b"answer"):
+            call = req[b"call-id"].decode()
+            mport = int(re.search(rb"m=audio (\d+)", req[b"sdp"]).group(1))
+            if cmd == b"offer":
+                self.ports[call] = mport
+                odd = int(call.rsplit("-", 1)[1]) % 2 == 1
+                port = self.sink.getsockname()[1] if odd else mport
+            else:
+                port = mport
+            sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                   "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                   f"m=audio {port} RTP/AVP 0\r\n")
+            return {"result": "ok", "sdp": sdp}
+        return {"result": "ok"}
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.sock.close()
+        self.sink.close()
+
+
+def test_settle_marks_unserved(meters, tmp_path):
+    """--settle: the run goes on with the streams that flow and names the
+    ones that never did, instead of giving up as not-ready."""
+    ng = FakeNg()
+    try:
+        m = meters(tmp_path, "--calls", "4", "--duration", "1s",
+                   "--settle", "200ms", "--ready-timeout", "3s")
+        m.expect("ready")
+        assert m.finish() == 0, m.stderr()
+    finally:
+        ng.close()
+    rep = m.report()
+    run, tot = rep["run"], rep["summary"]
+    assert run["ready"] and run["settle_ms"] == 200.0
+    assert tot["streams_unserved"] == 2
+    # The offers of calls 1 and 3 sent B's stream (b->a) into the sink.
+    assert [s["id"] for s in rep["streams"] if s["unserved"]] == [3, 7]
+    for s in rep["streams"]:
+        if s["unserved"]:
+            assert s["received"] == 0 and s["broken"], s
+        else:
+            assert s["received"] > 0 and not s["broken"], s
+    assert "unserved (silent when ready came, --settle): 2 of 8" in \
+        m.stderr()
 
 
 def test_usage_errors(tmp_path):

@@ -90,6 +90,7 @@ test_defaults(void **state)
 	assert_int_equal(o.long_gap_us, 100000);
 	assert_int_equal(o.drain_us, 300000);
 	assert_int_equal(o.ready_timeout_us, 5000000);
+	assert_int_equal(o.settle_us, 0);
 	assert_int_equal(o.ng_timeout_ms, 500);
 	assert_int_equal(o.ng_tries, 3);
 	assert_int_equal(o.ping_wait_us, 5000000);
@@ -109,7 +110,7 @@ test_all_options(void **state)
 	    "--duration", "1.5s", "--after-fault", "3s", "--ptime", "10",
 	    "--size", "92", "--pt", "8", "--broken-after", "500ms",
 	    "--long-gap", "60ms", "--drain", "0ms", "--ready-timeout", "2s",
-	    "--ng-timeout", "250", "--ng-tries", "5", "--ping-wait", "0s",
+	    "--settle", "300ms", "--ng-timeout", "250", "--ng-tries", "5", "--ping-wait", "0s",
 	    "--out", "/tmp/x.json", "--call-prefix", "lab-run_1.a",
 	    "--no-delete", "-v", NULL), OPTS_RUN);
 	assert_int_equal(o.ng.sa.sa_family, AF_INET6);
@@ -127,6 +128,7 @@ test_all_options(void **state)
 	assert_int_equal(o.long_gap_us, 60000);
 	assert_int_equal(o.drain_us, 0);
 	assert_int_equal(o.ready_timeout_us, 2000000);
+	assert_int_equal(o.settle_us, 300000);
 	assert_int_equal(o.ng_timeout_ms, 250);
 	assert_int_equal(o.ng_tries, 5);
 	assert_int_equal(o.ping_wait_us, 0);
@@ -243,6 +245,15 @@ test_cross_checks(void **state)
 	    "(40 ms)", "--ng", "127.0.0.1:1", "--broken-after", "30ms", NULL);
 	assert_int_equal(parse("--ng", "127.0.0.1:1", "--broken-after", "30ms",
 	    "--ptime", "10", NULL), OPTS_RUN);
+	/* A late stream must not pass for one that cannot flow. */
+	expect_err("--settle 30ms must be at least two packet intervals "
+	    "(40 ms)", "--ng", "127.0.0.1:1", "--settle", "30ms", NULL);
+	assert_int_equal(parse("--ng", "127.0.0.1:1", "--settle", "40ms",
+	    NULL), OPTS_RUN);
+	expect_err("--settle 5s is not shorter than --ready-timeout 5s",
+	    "--ng", "127.0.0.1:1", "--settle", "5s", NULL);
+	expect_err("--settle: 0ms is out of range 10ms..1m", "--ng",
+	    "127.0.0.1:1", "--settle", "0ms", NULL);
 }
 
 static void

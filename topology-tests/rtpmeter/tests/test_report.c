@@ -104,6 +104,7 @@ test_totals(void **state)
 	assert_int_equal(t.streams_broken, 2);
 	assert_int_equal(t.sessions_broken, 1);
 	assert_int_equal(t.streams_moved, 1);
+	assert_int_equal(t.streams_unserved, 0);
 	assert_true(t.have_gap);
 	assert_int_equal(t.max_gap_ns, 40 * MS);
 	assert_int_equal(t.n_pf, 0);	/* no fault */
@@ -128,6 +129,12 @@ test_totals(void **state)
 	assert_int_equal(t.pf_median_ns, 20 * MS);
 	assert_int_equal(t.pf_max_ns, 30 * MS);
 	assert_int_equal(t.sessions_broken, 1);
+	/* Unserved directions are counted apart (and stay broken). */
+	dirs[1].unserved = true;
+	assert_int_equal(report_totals(dirs, 4, &t), 0);
+	assert_int_equal(t.streams_unserved, 1);
+	assert_int_equal(t.streams_broken, 2);
+	dirs[1].unserved = false;
 	/* Unknown TTLs never count as a move. */
 	dirs[3].rx.ttl_before = -1;
 	assert_int_equal(report_totals(dirs, 4, &t), 0);
@@ -174,6 +181,9 @@ test_json_no_fault(void **state)
 	    60) == 0);
 	expect_in(doc, "\n  \"fault_ns\":null,");
 	expect_in(doc, "\n  \"after_fault_ms\":null,");
+	expect_in(doc, "\n  \"settle_ms\":null,");
+	expect_in(doc, "\n  \"streams_unserved\":0,");
+	expect_in(doc, "\"broken\":true,\"unserved\":false,");
 	expect_in(doc, "\n  \"duration_ms\":2000.000,");
 	expect_in(doc, "\n  \"stop_after_fault_ms\":null,");
 	expect_in(doc, "\n  \"warnings\":[]");
@@ -217,6 +227,8 @@ test_json_fault(void **state)
 	dirs[2].rx.pf_gap_ns = 500;
 	dirs[2].rx.pf_gap_start_ns = T0 + 1300 * MS;
 	dirs[3].rx.have_gap = false;
+	dirs[3].unserved = true;
+	run.settle_us = 400000;
 	report_warn(&run, "a \"quoted\"\tword\\");
 	doc = json(4);
 	expect_in(doc, "\n  \"fault_ns\":1700000000980408000,");
@@ -235,6 +247,9 @@ test_json_fault(void **state)
 	expect_in(doc, "\"max_gap_ms\":null,\"max_gap_start_ms\":null,"
 	    "\"max_gap_start_ns\":null,");
 	expect_in(doc, "\"ttl_before_fault\":64,");
+	expect_in(doc, "\n  \"settle_ms\":400.000,");
+	expect_in(doc, "\n  \"streams_unserved\":1,");
+	expect_in(doc, "\"broken\":false,\"unserved\":true,");
 	expect_in(doc, "\n  \"post_fault_streams\":2,");
 	expect_in(doc, "\n  \"post_fault_gap_max_ms\":1999.951,");
 	expect_in(doc, "\n  \"post_fault_gap_median_ms\":0.001,");
@@ -294,6 +309,19 @@ test_summary(void **state)
 	expect_in(buf, "broken: 2 of 4 streams, 1 of 2 sessions; moved (TTL "
 	    "changed): 1\n");
 	expect_in(buf, "  warning: something odd\n");
+	assert_null(strstr(buf, "unserved"));
+	free(buf);
+	/* With --settle the summary says how many never flowed. */
+	run.settle_us = 400000;
+	dirs[2].unserved = true;
+	assert_int_equal(report_totals(dirs, 4, &t), 0);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	report_summary(f, &run, &t);
+	fclose(f);
+	expect_in(buf, "  unserved (silent when ready came, --settle): 1 of 4 "
+	    "streams\n");
 	free(buf);
 }
 
