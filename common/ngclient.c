@@ -439,3 +439,30 @@ ngc_ping(struct ngc *c, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/* Offer/answer replies carry SDP and little else; the bound is generous. */
+#define NGC_MEDIA_NODES	1024
+
+int
+ngc_request_media(struct ngc *c, const struct bencoder *req,
+    union sockaddr_any *media, char *err, size_t errlen)
+{
+	static struct bnode nodes[NGC_MEDIA_NODES];
+	struct bnode *reply;
+	const char *sdp;
+	size_t len;
+	char serr[128];
+
+	if (ngc_request(c, req, nodes, NGC_MEDIA_NODES, &reply, err,
+	    errlen) == -1)
+		return -1;
+	if ((sdp = bnode_get_str(reply, "sdp", &len)) == NULL) {
+		snprintf(err, errlen, "reply has no sdp");
+		return -1;
+	}
+	if (ngc_sdp_media(sdp, len, media, serr, sizeof(serr)) == -1) {
+		snprintf(err, errlen, "reply sdp: %s", serr);
+		return -1;
+	}
+	return 0;
+}

@@ -52,6 +52,13 @@ int	ngc_request(struct ngc *c, const struct bencoder *req,
 	    char *err, size_t errlen);
 /* One "ping" request; 0 if the server answered "pong". */
 int	ngc_ping(struct ngc *c, char *err, size_t errlen);
+/*
+ * Send an offer or answer (req) and return in *media the transport address
+ * of the first m= line of the reply's SDP: where the other party must send.
+ * Errors: those of ngc_request, "reply has no sdp", "reply sdp: ...".
+ */
+int	ngc_request_media(struct ngc *c, const struct bencoder *req,
+	    union sockaddr_any *media, char *err, size_t errlen);
 
 /*
  * Write "<cookie> <req>" into out[0..cap). Returns the datagram length, or

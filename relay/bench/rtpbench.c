@@ -630,30 +630,6 @@ bench_sdp(const struct bench *b, char *buf, size_t len, int call,
 }
 
 /* Send req and take the relay's media address out of the reply's SDP. */
-static int
-bench_ng_media(struct bench *b, const struct bencoder *req,
-    union sockaddr_any *media, char *err, size_t errlen)
-{
-	static struct bnode nodes[BENCH_REPLY_NODES];
-	struct bnode	*reply;
-	const char	*sdp;
-	size_t		 len;
-	char		 serr[128];
-
-	if (ngc_request(b->ngc, req, nodes, BENCH_REPLY_NODES, &reply, err,
-	    errlen) == -1)
-		return -1;
-	if ((sdp = bnode_get_str(reply, "sdp", &len)) == NULL) {
-		snprintf(err, errlen, "reply has no sdp");
-		return -1;
-	}
-	if (ngc_sdp_media(sdp, len, media, serr, sizeof(serr)) == -1) {
-		snprintf(err, errlen, "reply sdp: %s", serr);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Call i: the caller's leg (stream i) offers, the callee's (stream calls + i)
  * answers. The offer's reply tells the callee where to send, the answer's
@@ -679,8 +655,8 @@ bench_calls_create(struct bench *b)
 		    b->socks[b->streams[i].sock].port);
 		benc_init(&enc, rbuf, sizeof(rbuf));
 		ngc_build_offer(&enc, callid, ftag, sdp);
-		if (bench_ng_media(b, &enc, &b->streams[b->o.calls + i].dst,
-		    err, sizeof(err)) == -1) {
+		if (ngc_request_media(b->ngc, &enc,
+		    &b->streams[b->o.calls + i].dst, err, sizeof(err)) == -1) {
 			log_warnx("call %d of %d: offer: %s", i + 1,
 			    b->o.calls, err);
 			return -1;
@@ -691,7 +667,7 @@ bench_calls_create(struct bench *b)
 		    b->socks[b->streams[b->o.calls + i].sock].port);
 		benc_init(&enc, rbuf, sizeof(rbuf));
 		ngc_build_answer(&enc, callid, ftag, ttag, sdp);
-		if (bench_ng_media(b, &enc, &b->streams[i].dst, err,
+		if (ngc_request_media(b->ngc, &enc, &b->streams[i].dst, err,
 		    sizeof(err)) == -1) {
 			log_warnx("call %d of %d: answer: %s", i + 1,
 			    b->o.calls, err);

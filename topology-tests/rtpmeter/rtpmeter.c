@@ -334,30 +334,6 @@ meter_callid(const struct meter *m, int c, char *buf, size_t len)
 }
 
 /* Send req and take the relay's media address out of the reply's SDP. */
-static int
-meter_ng_media(struct meter *m, const struct bencoder *req,
-    union sockaddr_any *media, char *err, size_t errlen)
-{
-	static struct bnode	 nodes[METER_REPLY_NODES];
-	struct bnode		*reply;
-	const char		*sdp;
-	size_t			 len;
-	char			 serr[128];
-
-	if (ngc_request(m->ngc, req, nodes, METER_REPLY_NODES, &reply, err,
-	    errlen) == -1)
-		return -1;
-	if ((sdp = bnode_get_str(reply, "sdp", &len)) == NULL) {
-		snprintf(err, errlen, "reply has no sdp");
-		return -1;
-	}
-	if (ngc_sdp_media(sdp, len, media, serr, sizeof(serr)) == -1) {
-		snprintf(err, errlen, "reply sdp: %s", serr);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Call c as a SIP proxy makes it: the offer carries the caller's SDP and
  * its reply is where the callee sends; the answer carries the callee's SDP
@@ -383,7 +359,8 @@ meter_calls_create(struct meter *m)
 		meter_sdp(a, m->o.pt, m->o.ptime_ms, sdp, sizeof(sdp));
 		benc_init(&enc, rbuf, sizeof(rbuf));
 		ngc_build_offer(&enc, callid, ftag, sdp);
-		if (meter_ng_media(m, &enc, &b->dst, err, sizeof(err)) == -1) {
+		if (ngc_request_media(m->ngc, &enc, &b->dst, err,
+		    sizeof(err)) == -1) {
 			log_warnx("call %s: offer: %s", callid, err);
 			return -1;
 		}
@@ -392,7 +369,8 @@ meter_calls_create(struct meter *m)
 		meter_sdp(b, m->o.pt, m->o.ptime_ms, sdp, sizeof(sdp));
 		benc_init(&enc, rbuf, sizeof(rbuf));
 		ngc_build_answer(&enc, callid, ftag, ttag, sdp);
-		if (meter_ng_media(m, &enc, &a->dst, err, sizeof(err)) == -1) {
+		if (ngc_request_media(m->ngc, &enc, &a->dst, err,
+		    sizeof(err)) == -1) {
 			log_warnx("call %s: answer: %s", callid, err);
 			return -1;
 		}
