@@ -17,10 +17,16 @@
 #define RELAY_DEFAULT_MAX_CALLS		20000
 #define RELAY_DEFAULT_PROBE_RATE	200
 #define RELAY_MIN_PORTS			4
+#define RELAY_DEFAULT_PORT_BLOCK	64
+#define RELAY_DEFAULT_LEASE_US		(30 * 1000000ULL)
+#define RELAY_DEFAULT_REDIS_TIMEOUT_US	1000000ULL
 
 static const char *const relay_keys[] = {
 	"service-address", "control", "ports", "media-timeout", "max-calls",
-	"latch-seq-window", "probe", "metrics", "log-level", NULL
+	"latch-seq-window", "probe", "metrics", "log-level", "redis", NULL
+};
+static const char *const relay_redis_keys[] = {
+	"server", "node", "key-prefix", "port-block", "lease", "timeout", NULL
 };
 static const char *const relay_probe_keys[] = {
 	"listen", "allow", "rate", NULL
@@ -33,6 +39,7 @@ struct config_ok {
 	bool	control;
 	bool	ports;
 	bool	probe_listen;
+	bool	port_block;
 };
 
 void
@@ -44,6 +51,10 @@ relay_config_defaults(struct relay_config *cfg)
 	cfg->latch_seq_window = LATCH_SEQ_WINDOW;
 	cfg->probe_rate = RELAY_DEFAULT_PROBE_RATE;
 	cfg->log_level = LOG_LEVEL_INFO;
+	snprintf(cfg->redis_prefix, sizeof(cfg->redis_prefix), "raf");
+	cfg->redis_port_block = RELAY_DEFAULT_PORT_BLOCK;
+	cfg->redis_lease_us = RELAY_DEFAULT_LEASE_US;
+	cfg->redis_timeout_us = RELAY_DEFAULT_REDIS_TIMEOUT_US;
 }
 
 const struct addr *
@@ -236,6 +247,67 @@ config_metrics(struct relay_config *cfg, struct yconf *yc, yaml_node_t *map)
 		yconf_hostport(yc, n, "metrics.listen", &cfg->metrics_listen);
 }
 
+/* Names end up in Redis keys and values and in logs: keep them plain. */
+static int
+config_name(struct yconf *yc, yaml_node_t *n, const char *what, char *buf,
+    size_t len, const char *extra)
+{
+	const char *p;
+
+	if (yconf_strcpy(yc, n, what, buf, len) == -1)
+		return -1;
+	if (buf[0] == '\0') {
+		yconf_errorf(yc, n, "%s: empty", what);
+		return -1;
+	}
+	for (p = buf; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.' || strchr(extra, *p) != NULL)) {
+			yconf_errorf(yc, n, "%s: '%s' has the character '%c'; "
+			    "use letters, digits, '-', '_', '.'%s", what, buf,
+			    *p, extra[0] != '\0' ? " and ':'" : "");
+			buf[0] = '\0';
+			return -1;
+		}
+	return 0;
+}
+
+static void
+config_redis(struct relay_config *cfg, struct yconf *yc, yaml_node_t *map,
+    struct config_ok *ok)
+{
+	yaml_node_t *n;
+	uint64_t v;
+
+	if (yconf_map(yc, map, "redis") == -1)
+		return;
+	cfg->redis_enabled = true;
+	yconf_check_keys(yc, map, relay_redis_keys);
+	if ((n = yconf_get(yc, map, "server")) == NULL)
+		yconf_errorf(yc, map, "redis: missing required key 'server'");
+	else
+		yconf_hostport(yc, n, "redis.server", &cfg->redis_server);
+	if ((n = yconf_get(yc, map, "node")) != NULL)
+		config_name(yc, n, "redis.node", cfg->redis_node,
+		    sizeof(cfg->redis_node), "");
+	if ((n = yconf_get(yc, map, "key-prefix")) != NULL)
+		config_name(yc, n, "redis.key-prefix", cfg->redis_prefix,
+		    sizeof(cfg->redis_prefix), ":");
+	if ((n = yconf_get(yc, map, "port-block")) != NULL) {
+		if (yconf_u64(yc, n, "redis.port-block", 1, 4096, &v) == 0)
+			cfg->redis_port_block = (uint32_t)v;
+		else
+			ok->port_block = false;
+	}
+	if ((n = yconf_get(yc, map, "lease")) != NULL)
+		yconf_duration_us(yc, n, "redis.lease", 3000000,
+		    3600 * 1000000ULL, &cfg->redis_lease_us);
+	if ((n = yconf_get(yc, map, "timeout")) != NULL)
+		yconf_duration_us(yc, n, "redis.timeout", 10000, 60000000,
+		    &cfg->redis_timeout_us);
+}
+
 static void
 config_log_level(struct relay_config *cfg, struct yconf *yc, yaml_node_t *n)
 {
@@ -283,7 +355,7 @@ static void
 config_cross_checks(struct relay_config *cfg, struct yconf *yc,
     yaml_node_t *root, const struct config_ok *ok)
 {
-	yaml_node_t *items[RELAY_MAX_CONTROL], *probe, *listen;
+	yaml_node_t *items[RELAY_MAX_CONTROL], *probe, *listen, *redis;
 	char buf[ADDR_STRLEN];
 	struct addr a;
 	uint16_t p;
@@ -305,6 +377,19 @@ config_cross_checks(struct relay_config *cfg, struct yconf *yc,
 				    "is inside the media port range %u-%u",
 				    p, cfg->port_min, cfg->port_max);
 		}
+	}
+
+	/* Every relay allocates from blocks of the shared range. */
+	if (cfg->redis_enabled && ok->ports && ok->port_block &&
+	    ((uint32_t)cfg->port_max - cfg->port_min + 1) / 2 <
+	    cfg->redis_port_block) {
+		redis = yconf_get(yc, root, "redis");
+		if ((listen = yconf_get(yc, redis, "port-block")) == NULL)
+			listen = redis;
+		yconf_errorf(yc, listen, "redis.port-block: %u pairs, but "
+		    "ports %u-%u hold only %u pairs", cfg->redis_port_block,
+		    cfg->port_min, cfg->port_max,
+		    ((uint32_t)cfg->port_max - cfg->port_min + 1) / 2);
 	}
 
 	if (!ok->probe_listen)
@@ -346,7 +431,7 @@ relay_config_parse(struct relay_config *cfg, struct yconf *yc)
 	static const char *const required[] = {
 		"service-address", "control", "ports", NULL
 	};
-	struct config_ok ok = { false, false, false, false };
+	struct config_ok ok = { false, false, false, false, true };
 	int before = yconf_nerrors(yc), i;
 	yaml_node_t *root, *n;
 	uint64_t v;
@@ -382,6 +467,8 @@ relay_config_parse(struct relay_config *cfg, struct yconf *yc)
 		config_metrics(cfg, yc, n);
 	if ((n = yconf_get(yc, root, "log-level")) != NULL)
 		config_log_level(cfg, yc, n);
+	if ((n = yconf_get(yc, root, "redis")) != NULL)
+		config_redis(cfg, yc, n, &ok);
 
 	config_cross_checks(cfg, yc, root, &ok);
 	return yconf_nerrors(yc) == before ? 0 : -1;
@@ -472,6 +559,17 @@ relay_config_fixed_changes(const struct relay_config *cur,
 	if (!config_same_listen(cur->metrics_enabled, &cur->metrics_listen,
 	    next->metrics_enabled, &next->metrics_listen)) {
 		config_list_add(buf, len, &used, "metrics.listen");
+		count++;
+	}
+	if (cur->redis_enabled != next->redis_enabled ||
+	    (cur->redis_enabled && (!sa_eq(&cur->redis_server,
+	    &next->redis_server) || strcmp(cur->redis_node,
+	    next->redis_node) != 0 || strcmp(cur->redis_prefix,
+	    next->redis_prefix) != 0 || cur->redis_port_block !=
+	    next->redis_port_block || cur->redis_lease_us !=
+	    next->redis_lease_us || cur->redis_timeout_us !=
+	    next->redis_timeout_us))) {
+		config_list_add(buf, len, &used, "redis");
 		count++;
 	}
 	return count;

@@ -16,6 +16,13 @@
  *   metrics:
  *     listen: 127.0.0.1:9224          # Prometheus text over HTTP
  *   log-level: info
+ *   redis:                            # shared session state (optional)
+ *     server: 127.0.0.1:6379
+ *     node: relay-1                   # unique in the cluster
+ *     key-prefix: raf                 # several clusters on one Redis
+ *     port-block: 64                  # port pairs leased at a time
+ *     lease: 30s                      # a dead relay's blocks free after
+ *     timeout: 1s                     # connect and command timeout
  */
 #ifndef RELAY_CONFIG_H
 #define RELAY_CONFIG_H
@@ -31,6 +38,8 @@
 #define RELAY_MAX_VIPS		2
 #define RELAY_MAX_CONTROL	4
 #define RELAY_MAX_PROBE_ALLOW	16
+#define RELAY_NODE_MAX		63	/* bytes of redis.node */
+#define RELAY_PREFIX_MAX	31	/* bytes of redis.key-prefix */
 
 struct relay_config {
 	/* Fixed for the life of the process (a reload that changes them is
@@ -45,6 +54,14 @@ struct relay_config {
 	union sockaddr_any	probe_listen;
 	bool			metrics_enabled;
 	union sockaddr_any	metrics_listen;
+	/* Shared state (relay/repl.h); redis_node "" = the host name. */
+	bool			redis_enabled;
+	union sockaddr_any	redis_server;
+	char			redis_node[RELAY_NODE_MAX + 1];
+	char			redis_prefix[RELAY_PREFIX_MAX + 1];
+	uint32_t		redis_port_block;	/* pairs per block */
+	uint64_t		redis_lease_us;
+	uint64_t		redis_timeout_us;
 
 	/* Reloadable with SIGHUP. */
 	uint64_t		media_timeout_us;	/* no media: call ends */
