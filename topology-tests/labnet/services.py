@@ -61,10 +61,27 @@ SERVICES = [
 ]
 
 
+def redis_section(lab, node):
+    """rtprelay's redis: section for relay host `node` (YAML text), or a
+    comment when the topology has no Redis node and relays run
+    standalone."""
+    topo = lab.topo
+    if not topo.shared_state:
+        return ("# (no redis section: the topology has no Redis node, so "
+                "each relay\n# knows only the calls created on it)")
+    from .lab import REDIS_KEY_PREFIX, REDIS_PORT
+    return (f"redis:\n"
+            f"  server: {topo.redis_addr()}:{REDIS_PORT}"
+            f"   # redis-server on {topo.redis_nodes[0].name}\n"
+            f"  node: {node.name}\n"
+            f"  key-prefix: {REDIS_KEY_PREFIX}")
+
+
 def template_vars(lab, node):
     topo = lab.topo
     ns = lab.ns(node.name)
     first = node.ifaces[0] if node.ifaces else None
+    relay = node.role == "relay-host"
     return {
         "node": node.name,
         "ns": ns,
@@ -80,7 +97,8 @@ def template_vars(lab, node):
         "rundir": lab.rundir,
         "etc": lab.etc_dir(node.name),
         "media_ports": ("%d-%d" % topo.media_ports(node.name)
-                        if node.role == "relay-host" else ""),
+                        if relay else ""),
+        "redis": redis_section(lab, node) if relay else "",
     }
 
 

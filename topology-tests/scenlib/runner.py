@@ -338,7 +338,8 @@ class Context:
         for n in self.topo.nodes.values():
             names = (frr.DAEMONS if n.speaks_bgp else ()) + \
                 (("failoverd",) if n.role == "relay-host" else ()) + \
-                (("rtprelay",) if n.name in announcing else ())
+                (("rtprelay",) if n.name in announcing else ()) + \
+                (("redis-server",) if n.role == "redis" else ())
             for name in names:
                 try:
                     self.proc(n.name, name)
@@ -356,6 +357,10 @@ class Context:
             st = self.service_state(r)
             if (st == "up") != (r in announcing):
                 return False, f"{r}: failoverd service state {st}"
+        for n in self.topo.redis_nodes:
+            ok, detail = self.lab.redis_ok(n.name)
+            if not ok:
+                return False, f"redis-server not answering: {detail}"
         return self.lab.all_sessions_ok()
 
     def wait_steady(self, announcing=None, timeout=STEADY_TIMEOUT):
