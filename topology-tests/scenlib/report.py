@@ -8,16 +8,24 @@ classified:
 
 - served: the direction flowed before the fault mark (rtpmeter's
   `unserved` is false). A direction that never flowed is *unserved*: ECMP
-  hashed its flow to a relay that does not know the call, which happens
-  while relays share no session state. Unserved directions are counted
-  apart and never enter gaps, losses or verdicts: they say nothing about
-  the fault. When relays share sessions every direction is served.
+  hashed its flow to a relay that does not know the call. Without shared
+  session state that is how relays work, so unserved directions are
+  counted apart and never enter gaps, losses or verdicts: they say nothing
+  about the fault. With shared state (a Redis node: `shared_state`) every
+  relay knows every call, so an unserved direction is a failure of the
+  product: it counts in lost_packets, streams_broken, sessions_broken
+  (when it never flowed) and the untouched numbers; only the gap numbers
+  leave it out (it has no gap before the fault to compare).
 - relay_before / relay_after: the relay that forwarded the direction just
   before the mark and at the end, from the TTL it arrived with (each relay
   host has its own default TTL; `ttl_map` maps received TTL to relay).
 - touched: served by a relay the scenario touched (killed, stopped,
   drained...). The others are untouched: a fault should not disturb them
-  at all, and `untouched_lost` says whether it did.
+  at all, and `untouched_lost` says whether it did. With shared state an
+  untouched direction may still move to another healthy relay (ECMP is
+  hash-threshold: a next hop that leaves or returns rehashes flows of
+  others); it stays untouched, since it must lose nothing, and
+  `untouched_moved` counts such moves.
 - broken: rtpmeter's broken (silent for --broken-after when sending
   stopped): the direction never resumed.
 
@@ -29,7 +37,8 @@ Numbers of a run (served directions only):
   served directions when the scenario touched none, or none were served
   by a touched relay).
 - lost_packets, streams_broken, sessions_broken (calls with a broken
-  served direction), untouched_lost, untouched_broken.
+  served direction), untouched_lost, untouched_broken, untouched_moved
+  (with shared state, unserved directions included as above).
 - first_route_change_ms: from the mark to the first change of the VIP's
   route at any router (ip monitor); over repeats the median run's.
 
@@ -123,17 +132,20 @@ def verdict(worst_gap_ms, sessions_broken, budget=BUDGET_MS):
     return "pass"
 
 
-def summarize(rows, budget=BUDGET_MS):
-    """The numbers of a set of rows (one run, or the runs pooled)."""
+def summarize(rows, budget=BUDGET_MS, shared_state=False):
+    """The numbers of a set of rows (one run, or the runs pooled).
+    shared_state: relays share sessions, so unserved directions are
+    failures, not a fact of life (module comment)."""
     served = [r for r in rows if r["served"]]
     if not served:
         raise ReportError(f"none of {len(rows)} stream directions flowed "
                           "before the fault: nothing was measured")
+    judged = rows if shared_state else served
     gaps = [r for r in served if r["post_fault_gap_ms"] is not None]
     worst = max(gaps, key=lambda r: r["post_fault_gap_ms"], default=None)
     touched = [r["post_fault_gap_ms"] for r in gaps if r["touched"]]
     median_of = touched or [r["post_fault_gap_ms"] for r in gaps]
-    broken = [r for r in served if r["broken"]]
+    broken = [r for r in judged if r["broken"]]
     sessions = {(r.get("run"), r["home"], r["call_id"]) for r in broken}
     unserved = [r for r in rows if not r["served"]]
     moved = [r for r in served if not r["broken"] and
@@ -152,13 +164,14 @@ def summarize(rows, budget=BUDGET_MS):
         "median_of": "touched" if touched else "served",
         "worst_resumed_gap_ms": max((r["post_fault_gap_ms"] for r in gaps
                                      if not r["broken"]), default=None),
-        "lost_packets": sum(r["lost"] for r in served),
+        "lost_packets": sum(r["lost"] for r in judged),
         "streams_broken": len(broken),
         "sessions_broken": len(sessions),
-        "untouched_lost": sum(r["lost"] for r in served
+        "untouched_lost": sum(r["lost"] for r in judged
                               if not r["touched"]),
         "untouched_broken": sum(1 for r in broken if not r["touched"]),
         "moved": len(moved),
+        "untouched_moved": sum(1 for r in moved if not r["touched"]),
     }
     out["verdict"] = verdict(out["worst_gap_ms"], out["sessions_broken"],
                              budget)
@@ -166,16 +179,19 @@ def summarize(rows, budget=BUDGET_MS):
 
 
 def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
-                    description="", target=None, notes=()):
+                    description="", target=None, notes=(),
+                    shared_state=False):
     """The document written to out/<scenario>.json. runs: one dict per
     repeat with keys rows (stream_rows), and optionally route_events,
-    actions, warnings, meters (raw report paths), restored."""
+    actions, warnings, meters (raw report paths), restored.
+    shared_state: see summarize()."""
     rows = []
     per_run = []
     for i, run in enumerate(runs):
         for r in run["rows"]:
             rows.append(dict(r, run=i))
-        summary = summarize([dict(r, run=i) for r in run["rows"]], budget)
+        summary = summarize([dict(r, run=i) for r in run["rows"]], budget,
+                            shared_state)
         per_run.append(dict(summary, run=i,
                             route_events=run.get("route_events", []),
                             first_route_change_ms=first_change(
@@ -186,7 +202,7 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
                             restored=run.get("restored"),
                             **({"crosscheck": run["crosscheck"]}
                                if "crosscheck" in run else {})))
-    total = summarize(rows, budget)
+    total = summarize(rows, budget, shared_state)
     changes = [r["first_route_change_ms"] for r in per_run
                if r["first_route_change_ms"] is not None]
     rep = {
@@ -195,6 +211,7 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
         "description": description,
         "topology": topology,
         "target": target,
+        "shared_state": bool(shared_state),
         "repeat": len(runs),
         "budget_ms": dict(budget),
         "verdict": total["verdict"],
@@ -209,6 +226,7 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
         "untouched_lost": total["untouched_lost"],
         "untouched_broken": total["untouched_broken"],
         "moved": total["moved"],
+        "untouched_moved": total["untouched_moved"],
         "served": total["served"],
         "unserved": total["unserved"],
         "unserved_flowing_at_end": total["unserved_flowing_at_end"],

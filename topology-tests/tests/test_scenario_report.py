@@ -60,6 +60,36 @@ def test_unserved_streams_are_counted_apart():
     assert s["verdict"] == "pass"
 
 
+def test_unserved_streams_are_failures_with_shared_state():
+    """With shared state every relay knows every call: a direction that
+    never flowed is a broken session, and its packets are lost, on a
+    relay the fault did not touch."""
+    m1 = meter([stream(0), stream(0, "b->a", unserved=True),
+                stream(1, gap=25.0)])
+    s = report.summarize(rows([("M1", m1)], touched=()), shared_state=True)
+    assert (s["served"], s["unserved"]) == (2, 1)
+    assert s["lost_packets"] == 150 and s["untouched_lost"] == 150
+    assert s["streams_broken"] == 1 and s["sessions_broken"] == 1
+    assert s["untouched_broken"] == 1
+    assert s["worst_gap_ms"] == 25.0		# no gap of its own
+    assert s["verdict"] == "must-fail"
+    rep = report.scenario_report("baseline", "pair", [
+        {"rows": rows([("M1", m1)], touched=())}], shared_state=True)
+    assert rep["shared_state"] is True and rep["sessions_broken"] == 1
+
+
+def test_untouched_streams_moving_between_healthy_relays():
+    """A rehash moves M2's stream to M1 (both healthy): still untouched,
+    counted in untouched_moved, and its loss in untouched_lost."""
+    m1 = meter([stream(0, gap=300.0, ttl_last=238)])		# M1 -> M2
+    m2 = meter([stream(0, ttl_before=238, ttl_last=246, gap=45.0, lost=2),
+                stream(1, ttl_before=238, ttl_last=238)])
+    s = report.summarize(rows([("M1", m1), ("M2", m2)]), shared_state=True)
+    assert s["moved"] == 2 and s["untouched_moved"] == 1
+    assert s["untouched_lost"] == 2 and s["touched"] == 1
+    assert s["sessions_broken"] == 0 and s["verdict"] == "pass"
+
+
 def test_a_stream_first_flowing_after_the_mark_is_unserved():
     m1 = meter([stream(0), stream(1, first=+50.0)])
     r = rows([("M1", m1)])
