@@ -490,6 +490,32 @@ class Lab:
 
         wait.until(ready, 10, "redis-server to answer PING", interval=0.02)
 
+    def relay_metrics(self, node):
+        """rtprelay's metrics on relay host `node`, read from inside its
+        namespace (no process start): {"name" or "name{labels}": float}.
+        Raises netns.NetnsError when the page cannot be had."""
+        addr = str(self.topo.nodes[node].ifaces[0].addr.ip)
+        return services.parse_metrics(netns.http_get(
+            self.ns(node), addr, services.RTPRELAY_METRICS_PORT,
+            "/metrics"))
+
+    def shared_state_ok(self, node):
+        """(rtprelay on `node` holds the shared table: connected to Redis
+        and ready, detail). A relay that lost Redis keeps forwarding and
+        stays ready, but does not learn the calls created meanwhile, so
+        a steady lab needs every relay connected."""
+        try:
+            m = self.relay_metrics(node)
+        except netns.NetnsError as e:
+            return False, f"{node}: {e}"
+        ready = m.get("rtprelay_shared_state_ready")
+        conn = m.get("rtprelay_redis_connected")
+        calls = m.get("rtprelay_calls")
+        detail = (f"{node}: ready {ready:g}, Redis connected {conn:g}, "
+                  f"{calls:g} calls" if None not in (ready, conn, calls)
+                  else f"{node}: no shared-state metrics")
+        return ready == 1 and conn == 1, detail
+
     def _start_services(self, only=None):
         started = []
         for svc in services.SERVICES:

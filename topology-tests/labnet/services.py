@@ -45,6 +45,10 @@ class Service:
         return self._argv(self.binary, conf)
 
 
+# rtprelay's Prometheus page, on the host's link address (the template's
+# metrics.listen): the lab reads it for shared-state readiness.
+RTPRELAY_METRICS_PORT = 9224
+
 SERVICES = [
     # The relay: foreground (-d), logs to stderr, which the lab keeps in
     # <rundir>/log/<node>.rtprelay.log. Up once its ng port is bound.
@@ -99,6 +103,7 @@ def template_vars(lab, node):
         "media_ports": ("%d-%d" % topo.media_ports(node.name)
                         if relay else ""),
         "redis": redis_section(lab, node) if relay else "",
+        "relay_metrics_port": str(RTPRELAY_METRICS_PORT),
     }
 
 
@@ -122,3 +127,19 @@ def udp_bound(pid, addr, port):
             return any(line.split()[1] == want for line in f)
     except OSError:
         return False
+
+
+def parse_metrics(text):
+    """Prometheus text format -> {"name" or "name{labels}": float}.
+    Comments and lines that do not parse are skipped. Pure."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            continue
+    return out

@@ -383,6 +383,14 @@ class Context:
             ok, detail = self.lab.redis_ok(n.name)
             if not ok:
                 return False, f"redis-server not answering: {detail}"
+        if self.topo.shared_state:
+            # Connected and loaded: a relay cut off from Redis by the last
+            # fault keeps serving what it knew, and would not know the
+            # calls the next run creates on the other relays.
+            for r in announcing:
+                ok, detail = self.lab.shared_state_ok(r)
+                if not ok:
+                    return False, f"shared state: {detail}"
         return self.lab.all_sessions_ok()
 
     def wait_steady(self, announcing=None, timeout=STEADY_TIMEOUT):
