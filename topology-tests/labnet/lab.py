@@ -318,6 +318,13 @@ class Lab:
                 # meter can tell which relay carried a stream.
                 settings.append(("net.ipv4.ip_default_ttl",
                                  topo.relay_ttl(node.name)))
+                # No ephemeral port from the relay's media range: with
+                # shared state every relay binds every call's ports, and a
+                # port some other socket took (failoverd's probe socket
+                # on the VIP got 34382 once) is one the relay cannot bind,
+                # so that call's flows hashed to this host are lost.
+                settings.append(("net.ipv4.ip_local_reserved_ports",
+                                 "%d-%d" % topo.media_ports(node.name)))
             if node.speaks_bgp:
                 # Hash flows on addresses and ports (L4), so each RTP flow
                 # of a call may go to a different relay, and one flow

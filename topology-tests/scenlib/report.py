@@ -13,9 +13,10 @@ classified:
   counted apart and never enter gaps, losses or verdicts: they say nothing
   about the fault. With shared state (a Redis node: `shared_state`) every
   relay knows every call, so an unserved direction is a failure of the
-  product: it counts in lost_packets, streams_broken, sessions_broken
-  (when it never flowed) and the untouched numbers; only the gap numbers
-  leave it out (it has no gap before the fault to compare).
+  product: it counts in lost_packets, the untouched numbers, and as
+  broken (its session was not working when the fault came, even if it
+  flowed later); only the gap numbers leave it out (it has no gap before
+  the fault to compare).
 - relay_before / relay_after: the relay that forwarded the direction just
   before the mark and at the end, from the TTL it arrived with (each relay
   host has its own default TTL; `ttl_map` maps received TTL to relay).
@@ -145,7 +146,7 @@ def summarize(rows, budget=BUDGET_MS, shared_state=False):
     worst = max(gaps, key=lambda r: r["post_fault_gap_ms"], default=None)
     touched = [r["post_fault_gap_ms"] for r in gaps if r["touched"]]
     median_of = touched or [r["post_fault_gap_ms"] for r in gaps]
-    broken = [r for r in judged if r["broken"]]
+    broken = [r for r in judged if r["broken"] or not r["served"]]
     sessions = {(r.get("run"), r["home"], r["call_id"]) for r in broken}
     unserved = [r for r in rows if not r["served"]]
     moved = [r for r in served if not r["broken"] and

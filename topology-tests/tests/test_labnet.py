@@ -388,6 +388,10 @@ def test_pair_sessions_and_sysctls(pair):
         assert netns.sysctl_get(ns, f"net.ipv4.conf.{key}.rp_filter") == "0"
     assert netns.sysctl_get(pair.ns("M2"), "net.ipv4.ip_default_ttl") == \
         "239"
+    # No ephemeral port from the media range on relay hosts.
+    assert netns.sysctl_get(pair.ns("M1"),
+                            "net.ipv4.ip_local_reserved_ports") == \
+        "30000-59999"
     if os.path.exists(labmod.HASH_SEED_SYSCTL):
         seeds = {netns.sysctl_get(pair.ns(n),
                                   "net.ipv4.fib_multipath_hash_seed")

@@ -65,17 +65,19 @@ def test_unserved_streams_are_failures_with_shared_state():
     never flowed is a broken session, and its packets are lost, on a
     relay the fault did not touch."""
     m1 = meter([stream(0), stream(0, "b->a", unserved=True),
-                stream(1, gap=25.0)])
+                stream(1, gap=25.0), stream(2, first=+150.0, lost=8)])
     s = report.summarize(rows([("M1", m1)], touched=()), shared_state=True)
-    assert (s["served"], s["unserved"]) == (2, 1)
-    assert s["lost_packets"] == 150 and s["untouched_lost"] == 150
-    assert s["streams_broken"] == 1 and s["sessions_broken"] == 1
-    assert s["untouched_broken"] == 1
+    assert (s["served"], s["unserved"]) == (2, 2)
+    assert s["lost_packets"] == 158 and s["untouched_lost"] == 158
+    # The one that first flowed after the mark counts as broken too: the
+    # call was not working when the fault came.
+    assert s["streams_broken"] == 2 and s["sessions_broken"] == 2
+    assert s["untouched_broken"] == 2
     assert s["worst_gap_ms"] == 25.0		# no gap of its own
     assert s["verdict"] == "must-fail"
     rep = report.scenario_report("baseline", "pair", [
         {"rows": rows([("M1", m1)], touched=())}], shared_state=True)
-    assert rep["shared_state"] is True and rep["sessions_broken"] == 1
+    assert rep["shared_state"] is True and rep["sessions_broken"] == 2
 
 
 def test_untouched_streams_moving_between_healthy_relays():
