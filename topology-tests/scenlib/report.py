@@ -39,7 +39,12 @@ Numbers of a run (served directions only):
   by a touched relay).
 - lost_packets, streams_broken, sessions_broken (calls with a broken
   served direction), untouched_lost, untouched_broken, untouched_moved
-  (with shared state, unserved directions included as above).
+  (with shared state, unserved directions included as above). Losses are
+  packets sent after the fault mark and never received (rtpmeter's
+  lost_after_fault): what the fault cost. Packets lost before the mark
+  are call set-up, not the fault (with shared state the first packet of
+  a call can reach a relay a few ms before the call's replica does), and
+  are reported apart as lost_before_fault.
 - first_route_change_ms: from the mark to the first change of the VIP's
   route at any router (ip monitor); over repeats the median run's.
 
@@ -87,6 +92,11 @@ def stream_rows(meters, ttl_map, touched):
             after = ttl_map.get(s["ttl_last"], "?") \
                 if s.get("ttl_last") is not None else None
             gap = s.get("post_fault_gap_ms")
+            # A meter without the split (or a run without a mark): all of
+            # it counts as the fault's.
+            lost_after = s.get("lost_after_fault")
+            if lost_after is None:
+                lost_after = s["lost"]
             rows.append({
                 "home": home,
                 "call_id": s["call_id"],
@@ -104,7 +114,8 @@ def stream_rows(meters, ttl_map, touched):
                 "long_gaps": s["long_gaps"],
                 "sent": s["sent"],
                 "received": s["received"],
-                "lost": s["lost"],
+                "lost": lost_after,
+                "lost_before_fault": s["lost"] - lost_after,
                 "duplicates": s["duplicates"],
                 "first_arrival_ms": _rel_ms(s.get("first_arrival_ns"),
                                             fault),
@@ -166,6 +177,8 @@ def summarize(rows, budget=BUDGET_MS, shared_state=False):
         "worst_resumed_gap_ms": max((r["post_fault_gap_ms"] for r in gaps
                                      if not r["broken"]), default=None),
         "lost_packets": sum(r["lost"] for r in judged),
+        "lost_before_fault": sum(r.get("lost_before_fault", 0)
+                                 for r in judged),
         "streams_broken": len(broken),
         "sessions_broken": len(sessions),
         "untouched_lost": sum(r["lost"] for r in judged
@@ -222,6 +235,7 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
         "median_of": total["median_of"],
         "worst_resumed_gap_ms": total["worst_resumed_gap_ms"],
         "lost_packets": total["lost_packets"],
+        "lost_before_fault": total["lost_before_fault"],
         "streams_broken": total["streams_broken"],
         "sessions_broken": total["sessions_broken"],
         "untouched_lost": total["untouched_lost"],

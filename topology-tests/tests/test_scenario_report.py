@@ -92,6 +92,22 @@ def test_untouched_streams_moving_between_healthy_relays():
     assert s["sessions_broken"] == 0 and s["verdict"] == "pass"
 
 
+def test_only_losses_after_the_mark_are_the_faults():
+    """rtpmeter splits losses at the mark: what was lost before (call
+    set-up) is reported apart and judges nothing."""
+    a = dict(stream(0, lost=5), lost_after_fault=2)
+    b = dict(stream(1, ttl_before=238, ttl_last=238, lost=1),
+             lost_after_fault=0)
+    r = rows([("M1", meter([a, b]))])
+    assert [(x["lost"], x["lost_before_fault"]) for x in r] == \
+        [(2, 3), (0, 1)]
+    s = report.summarize(r)
+    assert s["lost_packets"] == 2 and s["lost_before_fault"] == 4
+    assert s["untouched_lost"] == 0		# M2's was before the mark
+    rep = report.scenario_report("drain", "pair", [{"rows": r}])
+    assert rep["lost_packets"] == 2 and rep["lost_before_fault"] == 4
+
+
 def test_a_stream_first_flowing_after_the_mark_is_unserved():
     m1 = meter([stream(0), stream(1, first=+50.0)])
     r = rows([("M1", m1)])
