@@ -523,6 +523,15 @@ class Lab:
                   else f"{node}: no shared-state metrics")
         return ready == 1 and conn == 1, detail
 
+    def shared_calls(self):
+        """Calls in the shared table (SCARD of rtprelay's set of live
+        calls on the Redis node), or None when it cannot be read."""
+        if not self.topo.shared_state:
+            return None
+        rc, out = self.redis_cli(self.topo.redis_nodes[0].name, "scard",
+                                 f"{REDIS_KEY_PREFIX}:calls")
+        return int(out) if rc == 0 and out.isdigit() else None
+
     def _start_services(self, only=None):
         started = []
         for svc in services.SERVICES:

@@ -386,11 +386,23 @@ class Context:
         if self.topo.shared_state:
             # Connected and loaded: a relay cut off from Redis by the last
             # fault keeps serving what it knew, and would not know the
-            # calls the next run creates on the other relays.
+            # calls the next run creates on the other relays. Connected is
+            # not enough: a relay whose host lost its routes for a while
+            # (a BGP session reset) can hold a connection whose TCP
+            # retransmissions back off for seconds, so it must also hold
+            # as many calls as Redis does.
+            want = self.lab.shared_calls()
             for r in announcing:
                 ok, detail = self.lab.shared_state_ok(r)
                 if not ok:
                     return False, f"shared state: {detail}"
+                try:
+                    got = self.lab.relay_metrics(r).get("rtprelay_calls")
+                except netns.NetnsError as e:
+                    return False, f"shared state: {e}"
+                if got != want:
+                    return False, (f"shared state: {r} holds {got} calls, "
+                                   f"Redis {want}")
         return self.lab.all_sessions_ok()
 
     def wait_steady(self, announcing=None, timeout=STEADY_TIMEOUT):
