@@ -26,7 +26,9 @@ classified:
   untouched direction may still move to another healthy relay (ECMP is
   hash-threshold: a next hop that leaves or returns rehashes flows of
   others); it stays untouched, since it must lose nothing, and
-  `untouched_moved` counts such moves.
+  `untouched_moved` counts the untouched directions that changed relay
+  at least once (the TTL they arrived with changed, rtpmeter's
+  ttl_changes), also those that came back to their relay by the end.
 - broken: rtpmeter's broken (silent for --broken-after when sending
   stopped): the direction never resumed.
 
@@ -123,6 +125,7 @@ def stream_rows(meters, ttl_map, touched):
                 "stop_ms": stop_ms,
                 "ttl_before_fault": s.get("ttl_before_fault"),
                 "ttl_last": s.get("ttl_last"),
+                "relay_changes": s.get("ttl_changes", 0),
             })
     return rows
 
@@ -185,7 +188,10 @@ def summarize(rows, budget=BUDGET_MS, shared_state=False):
                               if not r["touched"]),
         "untouched_broken": sum(1 for r in broken if not r["touched"]),
         "moved": len(moved),
-        "untouched_moved": sum(1 for r in moved if not r["touched"]),
+        "untouched_moved": sum(1 for r in served if not r["touched"]
+                               and not r["broken"] and
+                               (r.get("relay_changes", 0) > 0 or
+                                r["relay_after"] != r["relay_before"])),
     }
     out["verdict"] = verdict(out["worst_gap_ms"], out["sessions_broken"],
                              budget)

@@ -88,6 +88,10 @@ def test_untouched_streams_moving_between_healthy_relays():
                 stream(1, ttl_before=238, ttl_last=238)])
     s = report.summarize(rows([("M1", m1), ("M2", m2)]), shared_state=True)
     assert s["moved"] == 2 and s["untouched_moved"] == 1
+    # One that moved and came back by the end (rehash): the TTL changed.
+    m2["streams"][1]["ttl_changes"] = 2
+    s = report.summarize(rows([("M1", m1), ("M2", m2)]), shared_state=True)
+    assert s["moved"] == 2 and s["untouched_moved"] == 2
     assert s["untouched_lost"] == 2 and s["touched"] == 1
     assert s["sessions_broken"] == 0 and s["verdict"] == "pass"
 
