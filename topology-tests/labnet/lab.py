@@ -607,6 +607,13 @@ class Lab:
             ok, detail = self.sessions_ok(node.name)
             if not ok:
                 bad.append(detail)
+        if not bad:
+            # Relay hosts learn their default route from their routers:
+            # until it is in the kernel, a relay reaches neither clients
+            # nor Redis.
+            for node in self.topo.relay_hosts:
+                if not self.nexthops(node.name, "0.0.0.0/0"):
+                    bad.append(f"{node.name}: no default route yet")
         return not bad, "; ".join(bad) or "all ok"
 
     def wait_converged(self, timeout=30.0):

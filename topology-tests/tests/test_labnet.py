@@ -478,14 +478,17 @@ def test_pair_graceful_shutdown_leaves_ecmp_but_stays_as_backup(pair):
 
 # With shared state a relay answers pong only once it has loaded the table
 # from Redis and holds a port block; until then "not ready". Ask until pong
-# or 10 s.
+# or 8 s, each time with a new cookie (the relay answers a cookie it has
+# seen with the reply it gave then).
 NG_PING = r"""
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(2)
-end = time.monotonic() + 10
+end = time.monotonic() + 8
+n = 0
 while True:
-    s.sendto(b"p1 d7:command4:pinge", (sys.argv[1], 2223))
+    n += 1
+    s.sendto(b"p%d d7:command4:pinge" % n, (sys.argv[1], 2223))
     got = s.recvfrom(200)[0].decode()
     if "pong" in got or time.monotonic() > end:
         break
@@ -506,7 +509,8 @@ def test_pair_services_start_and_answer(pair):
         p = subprocess.run(["ip", "netns", "exec", pair.ns("CL"), PY, "-c",
                             NG_PING, addr], capture_output=True, text=True,
                            timeout=10)
-        assert p.stdout.strip() == "p1 d6:result4:ponge", p.stderr
+        assert p.stdout.strip().endswith(" d6:result4:ponge"), \
+            (p.stdout, p.stderr)
     conf = os.path.join(pair.etc_dir("M1"), "rtprelay.yaml")
     with open(conf) as f:
         text = f.read()
@@ -580,7 +584,11 @@ def test_draft_fig_ecmp_and_weights():
     if labmod.leftovers(PREFIX):
         pytest.fail(f"leftovers: {labmod.leftovers(PREFIX)}")
     lab = labmod.Lab.load("draft-fig", prefix=PREFIX)
-    with lab:
+    # FRR only: failoverd would announce the VIP itself once its checks
+    # rise (with shared state, seconds after the sessions, when the relays
+    # reach Redis) and undo the simulated announcements below.
+    lab.up(start_services=False)
+    try:
         print(f"\ndraft-fig up: {lab.timings}")
         vip = lab.topo.vips[0]
         hosts = [h.name for h in lab.topo.relay_hosts]
@@ -621,6 +629,8 @@ def test_draft_fig_ecmp_and_weights():
                 p.pid, str(vip), 4000), "not bound"), 5, "echo server")
         seen = flows_to(lab, "CL", 4000, 48)
         assert set(seen) == {"M4", "M5"}, seen
+    finally:
+        lab.down()
     assert_gone(PREFIX)
 
 
