@@ -10,9 +10,10 @@ One run of a scenario:
  3. `ip -ts monitor route` in every router (passive: no polling during
     the measurement), one rtpmeter per announcing relay in the client's
     namespace, each creating its calls through that relay's ng port;
- 4. when every meter printed `ready`: SIGUSR1 to each (the fault mark),
-    then inject(), then during(); the meters stop after_fault seconds
-    after their mark;
+ 4. when every meter printed `ready` and, with shared state, the relays'
+    packet rates add up to the meters' media (wait_media): SIGUSR1 to
+    each meter (the fault mark), then inject(), then during(); the meters
+    stop after_fault seconds after their mark;
  5. restore() and steady state again (deadline);
  6. the meters' JSON reports become the run's rows (report.py).
 
@@ -47,6 +48,8 @@ METER_ARGS = ["--settle", "400ms", "--ready-timeout", "5s",
               "--duration", "120s", "--broken-after", "1500ms",
               "--ng-timeout", "200", "--ng-tries", "2", "--ping-wait", "2s"]
 STEADY_TIMEOUT = 90.0
+# rtpmeter's default ptime (20 ms): packets a second per direction.
+METER_PPS = 50
 
 
 class ScenarioError(Exception):
@@ -438,12 +441,16 @@ def run_once(ctx, cls, index, tag):
         if ctx.capture:
             pcap = os.path.join(raw, f"{scen.name}-r{index}.pcapng")
             dumpcap = start_capture(ctx, pcap)
+        base = media_counts(ctx, announcing) if ctx.topo.shared_state \
+            else None
         for home in announcing:
             name = f"{scen.name}-r{index}-{home}"
             meters.append(Meter(ctx, home, os.path.join(raw, name + ".json"),
                                 f"{tag}-{home}-r{index}", scen.after_fault))
         for m in meters:
             m.expect("ready", 15)
+        if base is not None:
+            wait_media(ctx, announcing, len(meters), base)
         for m in meters:
             m.mark()
         scen.inject(ctx)
@@ -497,6 +504,50 @@ def run_once(ctx, cls, index, tag):
             "restore_error": restore_error,
             "meters": [os.path.relpath(m.path, ctx.out_dir) for m in meters],
             "seconds": round(time.monotonic() - t0, 1)})
+
+
+def media_counts(ctx, relays):
+    """{relay: rtprelay_packets_total} now (before the meters start)."""
+    try:
+        return {r: ctx.lab.relay_metrics(r).get("rtprelay_packets_total", 0)
+                for r in relays}
+    except netns.NetnsError as e:
+        raise ScenarioError(str(e)) from None
+
+
+def wait_media(ctx, relays, nmeters, base, timeout=5.0):
+    """Before the mark: wait until the relays' packet rates add up to the
+    media the meters send. A relay's rate counts its last whole second
+    (rtprelay_packet_rate), and the meters are ready tens of ms after the
+    first packet, so without this the fault came while the rates still
+    read 0 (or the previous run's media): failoverd's drain, which waits
+    for the relay's rate to fall, then saw a drained relay at once and
+    withdrew without making before breaking. A rate is this run's once it
+    is no more than what the relay forwarded since `base` (its
+    packets_total before the meters started). With shared state every
+    direction passes through exactly one relay, so the rates add up to
+    the whole of the media."""
+    want = nmeters * ctx.calls * 2 * METER_PPS
+
+    def cond():
+        got = 0
+        for r in relays:
+            try:
+                m = ctx.lab.relay_metrics(r)
+            except netns.NetnsError as e:
+                return False, str(e)
+            rate = m.get("rtprelay_packet_rate", 0)
+            since = m.get("rtprelay_packets_total", 0) - base[r]
+            if rate > since:
+                return False, f"{r}: its rate is an older second's"
+            got += rate
+        return got >= 0.9 * want, f"{got:.0f} of {want} packets a second"
+
+    try:
+        wait.until(cond, timeout, "the relays to forward the meters' media",
+                   interval=0.05)
+    except wait.WaitTimeout as e:
+        raise ScenarioError(str(e)) from None
 
 
 def start_capture(ctx, pcap):
