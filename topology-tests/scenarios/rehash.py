@@ -2,13 +2,15 @@
 back, while media runs; what is measured is every *other* relay's streams.
 
 Linux ECMP is hash-threshold: when a next hop leaves or returns, flows of
-next hops that did not change move too (DESIGN.md, decision 7). On `pair`
-the return of the target moves about half of M2's flows to it; on
-draft-fig the target's leaving already re-weights A's split between B and
-C and moves flows of M2 to C's relays. With shared session state those
-flows land on relays that know their calls and must lose nothing: the
-report's untouched_lost and untouched_broken say whether they did, and
-untouched_moved how many moved between healthy relays.
+next hops that did not change can move too (DESIGN.md, decision 7). On
+draft-fig the target's leaving re-weights A's split between B and C (from
+2:3 to 1:3 and back), which moves flows of the other relays, M2's and C's
+relays', both ways. (On `pair` the set of next hops before and after is
+the same, so every flow comes back to where it was and only the target's
+flows move; `restore` shows the failback case there.) With shared session
+state the moved flows land on relays that know their calls and must lose
+nothing: the report's untouched_lost and untouched_broken say whether
+they did, and untouched_moved how many moved between healthy relays.
 
 The leave is `failoverctl drain media --timeout 1s` (make-before-break:
 the graceful-shutdown community takes the path out of ECMP while the

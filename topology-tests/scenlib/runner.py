@@ -39,8 +39,10 @@ from . import crosscheck, report as rmod
 BIN = os.path.join(paths.ROOT, "build", "bin")
 OUT_DIR = os.path.join(paths.TT_DIR, "out")
 
-# Meter settings (rtpmeter/README.md). --settle: the streams ECMP sends to a
-# relay without the call never flow (docs/lab.md, "Unserved streams").
+# Meter settings (rtpmeter/README.md). --settle: without shared state the
+# streams ECMP sends to a relay without the call never flow; with it, a
+# stream that does not flow is a failure the report counts, and the run
+# still gets measured (docs/lab.md, "Shared state in the lab").
 # --broken-after 1.5 s with a run of at least 3 s after the mark: a stream
 # that never resumed is broken, one that resumed within the MUST budget is
 # not.
