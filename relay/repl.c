@@ -18,8 +18,9 @@
 #include "common/log.h"
 #include "common/mono.h"
 
-#define REPL_TOMBSTONE_TTL_MS	600000	/* how long a delete is remembered */
+#define REPL_TOMBSTONE_TTL_MS	(REC_TOMB_US / 1000)
 #define REPL_PENDING_MAX	100000	/* deletes kept while Redis is away */
+#define REPL_CLAIMS_MAX		4	/* block leases in flight */
 #define REPL_BACKOFF_MIN	0.1
 #define REPL_BACKOFF_MAX	2.0
 #define REPL_KEY_MAX		(RELAY_PREFIX_MAX + CALL_ID_MAX + 16)
@@ -105,7 +106,8 @@ struct repl {
 	uint32_t			 load_total;
 	uint64_t			 ping_sent;	/* mono µs, 0 = none */
 	double				 backoff;
-	bool				 claiming;
+	uint32_t			 claiming;	/* leases in flight */
+	uint8_t				*claim_pending;	/* per block */
 	uint32_t			 claim_tries;
 	uint32_t			 claim_next;
 	uint32_t			 blocks;	/* held */
@@ -129,7 +131,7 @@ struct repl {
 
 static void repl_connect(struct repl *r);
 static void repl_teardown(struct repl *r, const char *why);
-static void repl_claim(struct repl *r);
+static int repl_claim(struct repl *r);
 
 static void
 repl_set_state(struct repl *r, enum repl_state s)
@@ -270,7 +272,8 @@ repl_send(struct repl *r, const char *id, const char *field,
 	snprintf(w->field, sizeof(w->field), "%s", field);
 	memcpy(w->id, id, idlen + 1);
 	repl_call_key(r, id, key, sizeof(key));
-	snprintf(ttl, sizeof(ttl), "%d", REPL_TOMBSTONE_TTL_MS);
+	snprintf(ttl, sizeof(ttl), "%llu",
+	    (unsigned long long)REPL_TOMBSTONE_TTL_MS);
 	argv[0] = "EVAL";
 	argv[1] = repl_write_lua;
 	argv[2] = "2";
@@ -379,10 +382,14 @@ repl_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			c->dnext = NULL;
 			repl_flush_call(r, c);
 		}
-	if (r->state >= REPL_SYNCING && !r->claiming &&
+	/* Keep two blocks' worth of pairs free, asking for several blocks
+	 * at once: offers come in bursts and must never wait for Redis. */
+	while (r->state >= REPL_SYNCING && r->claiming < REPL_CLAIMS_MAX &&
 	    r->claim_tries < r->t->nblocks &&
-	    r->t->owned_free < r->cfg->redis_port_block / 2 + 1)
-		repl_claim(r);
+	    r->t->owned_free + r->claiming * r->t->block_pairs <
+	    2 * r->t->block_pairs)
+		if (repl_claim(r) == -1)
+			break;
 }
 
 void
@@ -395,6 +402,7 @@ repl_call_ended(struct repl *r, struct call *c)
 
 	v.ver = rec_next_version(&c->sig_ver, wall_us());
 	v.node = r->node_hash;
+	call_tomb_add(r->t, c->id, &v, mono_us() + REC_TOMB_US);
 	len = rec_encode_sig(c, &v, true, wall_us(), val, sizeof(val));
 	if (len == 0)
 		return;
@@ -449,7 +457,9 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 	redisReply *rep = reply;
 	uint32_t block = (uint32_t)(uintptr_t)priv;
 
-	r->claiming = false;
+	if (r->claiming > 0)
+		r->claiming--;
+	r->claim_pending[block] = 0;
 	if (rep == NULL)
 		return;
 	if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) {
@@ -463,14 +473,15 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 			    r->t->port_min + 2 * (block + 1) *
 			    r->t->block_pairs - 1);
 		}
-		r->claim_next = block + 1;
 		repl_check_ready(r);
 	} else if (rep->type == REDIS_REPLY_ERROR)
 		log_warnx("shared state: leasing a port block: %s", rep->str);
 	else {
-		r->claim_next = block + 1;
-		/* Leased by others: after a whole round, wait for the
-		 * lease timer instead of asking Redis in a loop. */
+		/* Leased by another relay, which is likely leasing the
+		 * blocks after it too: look elsewhere. After a whole round,
+		 * wait for the lease timer instead of asking in a loop. */
+		r->claim_next = (uint32_t)(((uint64_t)block * 2654435761u +
+		    r->node_hash) % r->t->nblocks);
 		if (++r->claim_tries == r->t->nblocks)
 			log_warnx("shared state: every free port block is "
 			    "leased by other relays; %" PRIu32 " held here",
@@ -479,24 +490,26 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 	/* The next prepare round asks again if still short. */
 }
 
-/* Lease the next block worth having (one request at a time). */
-static void
+/* Ask for the next block worth having. -1 if there is none to ask for. */
+static int
 repl_claim(struct repl *r)
 {
 	uint32_t i, b;
 
 	for (i = 0; i < r->t->nblocks; i++) {
 		b = (r->claim_next + i) % r->t->nblocks;
-		if (call_block_owned(r->t, b))
+		if (call_block_owned(r->t, b) || r->claim_pending[b])
 			continue;
 		/* A block still full of a dead relay's calls is no help. */
 		if (call_block_free_pairs(r->t, b) == 0)
 			continue;
-		r->claiming = true;
-		r->claim_next = b;
+		r->claiming++;
+		r->claim_pending[b] = 1;
+		r->claim_next = (b + 1) % r->t->nblocks;
 		repl_lease_send(r, b, repl_claim_cb, (void *)(uintptr_t)b);
-		return;
+		return 0;
 	}
+	return -1;
 }
 
 static void
@@ -814,7 +827,6 @@ repl_teardown(struct repl *r, const char *why)
 		    r->ip, r->port, why, r->ready ? "" : "; not ready");
 	repl_set_state(r, REPL_DOWN);
 	r->cmd_up = r->sub_up = false;
-	r->claiming = false;
 	r->load_done = false;
 	ev_timer_set(&r->kill_w, 0, 0);
 	ev_timer_start(r->loop, &r->kill_w);
@@ -901,6 +913,11 @@ repl_open(struct ev_loop *loop, const struct relay_config *cfg,
 		return NULL;
 	}
 	r->claim_next = r->node_hash % t->nblocks;
+	if ((r->claim_pending = calloc(t->nblocks, 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		return NULL;
+	}
 	r->backoff = REPL_BACKOFF_MIN;
 	repl_set_state(r, REPL_DOWN);
 
@@ -947,6 +964,7 @@ repl_close(struct repl *r)
 		r->pending = p->next;
 		free(p);
 	}
+	free(r->claim_pending);
 	free(r);
 }
 
