@@ -519,6 +519,10 @@ class Cluster:
         finally:
             s.close()
 
+    def store_calls(self):
+        """The set of live call-ids in the store (<prefix>:calls)."""
+        return set(self.redis_cmd("SMEMBERS", f"{KEY_PREFIX}:calls") or [])
+
     def redis_signal(self, sig):
         assert procs.is_ours(self.redis.pid, TAG, self.redis.start)
         os.kill(self.redis.pid, sig)
@@ -720,7 +724,10 @@ def test_route_switch_every_packet_delivered(cluster):
         p2 = q2["totals"]["RTP"]["packets"]
         assert p2 > 0 and q2["totals"]["RTP"]["errors"] == 0, (cid, q2)
         assert p1 + p2 == sent[cid], (cid, p1, p2, sent[cid])
-    assert cluster.metrics("m2")["rtprelay_packets_total"] > 0
+    met = cluster.metrics("m2")
+    assert met["rtprelay_packets_total"] > 0
+    # Relay 2 learnt every call through replication and timed it.
+    assert met.get("rtprelay_replication_lag_seconds_count", 0) >= calls, met
 
 
 def test_joining_relay_ready_only_with_whole_table(cluster):
@@ -819,12 +826,16 @@ def test_store_outage(cluster, outage):
         cluster.redis_signal(signal.SIGSTOP)
     else:
         cluster.kill_redis()
-    for node in ("m1", "m2"):
-        cluster.wait_metric(node, "rtprelay_redis_connected", 0, 5)
     a, b = Endpoint(0xA1), Endpoint(0xB1)
     try:
+        # At once, before the relay may have noticed: its write to the
+        # store cannot complete, and must not hold up the call.
         ng1 = cluster.ng("m1")
         to_a, to_b = create_call(ng1, "rafss-out-new", a.port, b.port)
+        assert exchange(a, b, to_a, to_b) == {RELAYS["m1"][2] - 1}
+        # Ten store timeouts: the idle relay 2 too must notice.
+        for node in ("m1", "m2"):
+            cluster.wait_metric(node, "rtprelay_redis_connected", 0, 5)
         assert exchange(a, b, to_a, to_b) == {RELAYS["m1"][2] - 1}
         if outage == "sigstop":
             cluster.redis_signal(signal.SIGCONT)
@@ -833,6 +844,15 @@ def test_store_outage(cluster, outage):
         for node in ("m1", "m2"):
             cluster.wait_metric(node, "rtprelay_redis_connected", 1, 10)
         cluster.wait_calls("m2", ids | {"rafss-out-new"}, 5)
+        # The store itself has every call again (after a restart it came
+        # back empty), or a relay joining later would miss some.
+        want = ids | {"rafss-out-new"}
+
+        def stored():
+            have = cluster.store_calls()
+            return have == want, f"missing {sorted(want - have)[:3]}, " \
+                f"extra {sorted(have - want)[:3]}"
+        until(stored, 5, "the store to hold every call again")
         assert cluster.ng("m2").ports("rafss-out-new") == \
             ng1.ports("rafss-out-new")
         m.mark_fault()
