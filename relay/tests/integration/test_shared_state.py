@@ -636,7 +636,8 @@ class Cluster:
             + self.others
         for p in everything:
             if procs.is_ours(p.pid, TAG, p.start):
-                os.kill(p.pid, signal.SIGCONT)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.pid, signal.SIGCONT)	# a stopped redis
         left = procs.terminate(everything, TAG)
         # Our own children are ours even if their tag got lost.
         for p in everything:
