@@ -33,6 +33,7 @@ import shutil
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -524,13 +525,12 @@ class Cluster:
         return set(self.redis_cmd("SMEMBERS", f"{KEY_PREFIX}:calls") or [])
 
     def redis_signal(self, sig):
-        assert procs.is_ours(self.redis.pid, TAG, self.redis.start)
-        os.kill(self.redis.pid, sig)
+        assert self.redis.popen.poll() is None, "redis-server is gone"
+        self.redis.popen.send_signal(sig)
 
     def kill_redis(self):
         self.redis_signal(signal.SIGKILL)
-        until(lambda: (self.redis.popen.poll() is not None, "alive"), 3,
-              "redis-server to die")
+        self.redis.popen.wait(3)
 
     # relays
     def start_relay(self, node, ready=True):
@@ -632,19 +632,24 @@ class Cluster:
         return "\n".join(text[-lines:])
 
     def close(self):
+        # Every process here is a child we have not reaped, so its PID is
+        # still ours: signal it through its Popen, never by name.
         everything = [m.p for m in self.meters] + list(self.relays.values()) \
             + self.others
-        for p in everything:
-            if procs.is_ours(p.pid, TAG, p.start):
+        running = [p.popen for p in everything if p.popen.poll() is None]
+        for sig in (signal.SIGCONT, signal.SIGTERM):
+            for po in running:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(p.pid, signal.SIGCONT)	# a stopped redis
-        left = procs.terminate(everything, TAG)
-        # Our own children are ours even if their tag got lost.
-        for p in everything:
-            if p.popen is not None and p.popen.poll() is None:
-                p.popen.kill()
-                p.popen.wait()
-                left.append(p.pid)
+                    po.send_signal(sig)
+        left = []
+        end = time.monotonic() + 3
+        for po in running:
+            try:
+                po.wait(max(0.01, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                left.append(po.args[0])
+                po.kill()
+                po.wait()
         for ng in self.ngs.values():
             ng.close()
         print(f"logs in {self.tmp}")
@@ -652,7 +657,7 @@ class Cluster:
             print(f"--- {node}.log (tail) ---\n{self.log(node)}")
         for m in self.meters:
             print(f"--- {m.errpath.name} ---\n{m.stderr()[-3000:]}")
-        assert not left, f"processes still alive: {left}"
+        assert not left, f"did not stop on SIGTERM within 3 s: {left}"
 
 
 @pytest.fixture
