@@ -62,6 +62,7 @@ PORT_MIN, PORT_MAX = 30000, 33999
 # node -> link address, router's end of the link, default TTL
 RELAYS = {"m1": ("198.51.100.1", "198.51.100.0", 60),
           "m2": ("198.51.100.3", "198.51.100.2", 50)}
+PORT_BLOCK = 64			# pairs; the default
 LOG_LEVEL = os.environ.get("RAFSS_LOG_LEVEL", "info")
 
 RELAY_CONF = """\
@@ -76,7 +77,7 @@ redis:
   server: {redis}:{rport}
   node: {node}
   key-prefix: {prefix}
-  port-block: 16
+  port-block: {block}
   lease: 30s
   timeout: 500ms
 """
@@ -533,13 +534,14 @@ class Cluster:
         self.redis.popen.wait(3)
 
     # relays
-    def start_relay(self, node, ready=True):
+    def start_relay(self, node, ready=True, block=PORT_BLOCK):
         addr = RELAYS[node][0]
         conf = self.tmp / f"{node}.yaml"
         conf.write_text(RELAY_CONF.format(
             vip=VIP, addr=addr, ng=NG_PORT, pmin=PORT_MIN, pmax=PORT_MAX,
             metrics=METRICS_PORT, level=LOG_LEVEL, redis=REDIS_ADDR,
-            rport=REDIS_PORT, node=f"rafss-{node}", prefix=KEY_PREFIX))
+            rport=REDIS_PORT, node=f"rafss-{node}", prefix=KEY_PREFIX,
+            block=block))
         p = procs.spawn([RELAY, "-d", "-f", str(conf), "-p",
                          str(self.tmp / f"{node}.pid")],
                         TAG, node, "rtprelay", ns=ns_name(node),
@@ -874,16 +876,20 @@ def test_store_outage(cluster, outage):
             if s["ttl_last"] != RELAYS["m2"][2] - 1] == []
     # Block leases survive the outage: new calls on both relays get ports
     # no other call of the cluster has.
+    all_ids = ids | {"rafss-out-new"}
     for i in range(20):
         for node in ("m1", "m2"):
-            create_call(cluster.ng(node), f"rafss-out-{node}-{i}",
-                        40000 + 4 * i, 40002 + 4 * i)
-    all_ids = cluster.ng("m1").calls()
-    assert len(all_ids) == calls + 1 + 40
-    cluster.wait_calls("m2", all_ids, 5)
+            cid = f"rafss-out-{node}-{i}"
+            create_call(cluster.ng(node), cid, 40000 + 4 * i, 40002 + 4 * i)
+            all_ids.add(cid)
     owner = {}
+    for node in ("m1", "m2"):
+        cluster.wait_calls(node, all_ids, 5)
+        assert cluster.ng(node).calls() == all_ids
     for cid in sorted(all_ids):
-        for p in cluster.ng("m1").ports(cid):
+        ports = cluster.ng("m1").ports(cid)
+        assert cluster.ng("m2").ports(cid) == ports, cid
+        for p in ports:
             assert p not in owner, f"port {p} in {owner.get(p)} and {cid}"
             owner[p] = cid
 
@@ -916,7 +922,10 @@ def test_delete_replicates_both_ways(cluster):
                            vip_ports(pids[node])), 2,
                   f"{node} to close the ports of {cid}")
         assert cluster.redis_cmd("SISMEMBER", f"{KEY_PREFIX}:calls", cid) == 0
-        assert cluster.redis_cmd("EXISTS", f"{KEY_PREFIX}:call:{cid}") == 0
+        # The record stays as a tombstone for a while (so a relay back
+        # from an outage cannot revive the call), then goes.
+        ttl = cluster.redis_cmd("TTL", f"{KEY_PREFIX}:call:{cid}")
+        assert 0 < ttl <= 600, ttl
 
 
 def test_ports_unique_across_cluster(cluster):
