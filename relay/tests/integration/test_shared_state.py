@@ -978,3 +978,24 @@ def test_ports_unique_across_cluster(cluster):
         for cid, (to_a, to_b) in made[node].items():
             assert ng.ports(cid) == sorted([to_a, to_a + 1, to_b, to_b + 1])
     assert cluster.redis_cmd("SCARD", f"{KEY_PREFIX}:calls") == len(ids)
+
+
+def test_offer_burst_never_refused(cluster):
+    """Calls created back to back, as fast as one client can (rtpmeter
+    creates the lab's calls like this, about 10,000 a second): no offer may
+    be refused while the port range still has blocks nobody leased. Small
+    blocks (16 pairs: 8 calls) leave the relay little headroom for the
+    lease of the next block, which is what this exercises."""
+    cluster.start_redis()
+    cluster.start_relay("m1", block=16)
+    ng = cluster.ng("m1")
+    refused = []
+    for i in range(200):
+        cid = f"rafss-burst-{i}"
+        r = ng("offer", call_id=cid, from_tag="a", sdp=sdp(40000, 1))
+        if r["result"] != "ok":
+            refused.append((cid, r.get("error-reason")))
+    blocks = cluster.metrics("m1").get("rtprelay_port_blocks")
+    total = (PORT_MAX - PORT_MIN + 1) // 2 // 16
+    assert refused == [], f"{len(refused)} of 200 offers refused (first " \
+        f"{refused[:2]}) with {blocks:.0f} of {total} port blocks leased"
