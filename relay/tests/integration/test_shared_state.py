@@ -894,6 +894,53 @@ def test_store_outage(cluster, outage):
             owner[p] = cid
 
 
+def latches(ng, cid):
+    """{tag: (latch state, endpoint address, port)} from ng query."""
+    r = ng("query", call_id=cid)
+    assert r["result"] == "ok", r
+    out = {}
+    for tag, t in r["tags"].items():
+        s = t["medias"][0]["streams"][0]
+        out[tag] = (s["latch"], s["endpoint"].get("address"),
+                    s["endpoint"].get("port"))
+    return out
+
+
+def test_latch_follows_the_call(cluster):
+    """Endpoints behind NAT: each sends from another port than its SDP
+    says, so relay 1 latches both legs onto the real sources. Relay 2
+    learns the latches, and after the switch it forwards the first packet
+    of either direction to the latched address, before it has heard from
+    that endpoint itself (B speaks first)."""
+    cluster.start_redis()
+    cluster.start_relay("m1")
+    cluster.start_relay("m2")
+    a, b = Endpoint(0xA2), Endpoint(0xB2)
+    try:
+        cid = "rafss-nat"
+        # Nobody listens on the SDP ports: only a latch reaches A and B.
+        to_a, to_b = create_call(cluster.ng("m1"), cid, 40000, 40002)
+        a.send(3, to_a)			# latches A; B still unknown
+        b.send(3, to_b)			# latches B, reaches A
+        assert len(a.recv(3)) == 3
+        assert exchange(a, b, to_a, to_b) == {RELAYS["m1"][2] - 1}
+        want = {"a": ("latched", CL_ADDR, a.port),
+                "b": ("latched", CL_ADDR, b.port)}
+        assert latches(cluster.ng("m1"), cid) == want
+        until(lambda: (latches(cluster.ng("m2"), cid) == want,
+                       latches(cluster.ng("m2"), cid)), 2,
+              "relay 2 to learn both latches")
+        cluster.route_to("m2")
+        sent = b.send(25, to_b)		# B first: relay 2 must know A
+        got = a.recv(25)
+        assert [g[0] for g in got] == sent, f"{len(got)} of 25 arrived"
+        assert {g[2] for g in got} == {RELAYS["m2"][2] - 1}
+        assert exchange(a, b, to_a, to_b) == {RELAYS["m2"][2] - 1}
+    finally:
+        a.close()
+        b.close()
+
+
 def test_delete_replicates_both_ways(cluster):
     """A call deleted on the other relay than the one that created it ends
     on both, and both close its ports; the store forgets it."""
