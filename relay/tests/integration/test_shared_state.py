@@ -556,6 +556,8 @@ class Cluster:
                         TAG, node, "rtprelay", ns=ns_name(node),
                         log=str(self.tmp / f"{node}.log"))
         self.relays[node] = p
+        if node in self.ngs:		# a restart
+            self.ngs[node].close()
         self.ngs[node] = Ng(node)
         if ready:
             self.wait_pong(node, 5)
@@ -833,8 +835,9 @@ def test_store_outage(cluster, outage):
     (sigstop) or dies and comes back empty (restart). Media keeps flowing
     without loss, a new call on relay 1 carries media, both relays say
     rtprelay_redis_connected 0 and then 1; once the store is back relay 2
-    has the new call and serves it and the meter's calls after a switch;
-    calls made after the outage still never share a port."""
+    has the new call and serves it and the meter's calls after a switch,
+    and has dropped a call deleted on relay 1 during the outage; calls
+    made after the outage still never share a port."""
     cluster.start_redis()
     cluster.start_relay("m1")
     cluster.start_relay("m2")
@@ -843,7 +846,8 @@ def test_store_outage(cluster, outage):
                       "--after-fault", "1500ms", "--call-prefix", "rafss-out")
     m.expect("ready")
     ids = {f"rafss-out-{i}" for i in range(calls)}
-    cluster.wait_calls("m2", ids, 2)
+    create_call(cluster.ng("m1"), "rafss-out-del", 40000, 40002)
+    cluster.wait_calls("m2", ids | {"rafss-out-del"}, 2)
     for node in ("m1", "m2"):
         assert cluster.metrics(node).get("rtprelay_redis_connected") == 1
     if outage == "sigstop":
@@ -861,6 +865,8 @@ def test_store_outage(cluster, outage):
         for node in ("m1", "m2"):
             cluster.wait_metric(node, "rtprelay_redis_connected", 0, 5)
         assert exchange(a, b, to_a, to_b) == {RELAYS["m1"][2] - 1}
+        r = ng1("delete", call_id="rafss-out-del", from_tag="a")
+        assert r["result"] == "ok", r
         if outage == "sigstop":
             cluster.redis_signal(signal.SIGCONT)
         else:
@@ -868,6 +874,7 @@ def test_store_outage(cluster, outage):
         for node in ("m1", "m2"):
             cluster.wait_metric(node, "rtprelay_redis_connected", 1, 10)
         cluster.wait_calls("m2", ids | {"rafss-out-new"}, 5)
+        cluster.wait_calls("m2", {"rafss-out-del"}, 5, present=False)
         # The store itself has every call again (after a restart it came
         # back empty), or a relay joining later would miss some.
         want = ids | {"rafss-out-new"}
@@ -907,6 +914,17 @@ def test_store_outage(cluster, outage):
         for p in ports:
             assert p not in owner, f"port {p} in {owner.get(p)} and {cid}"
             owner[p] = cid
+    assert_no_bad_events(cluster)
+
+
+def assert_no_bad_events(cluster):
+    """No replicated record was refused as a port conflict or as invalid."""
+    for node in cluster.relays:
+        met = cluster.metrics(node)
+        bad = {k: v for k, v in met.items()
+               if k.startswith("rtprelay_replication_events_total")
+               and ("conflict" in k or "invalid" in k) and v}
+        assert bad == {}, (node, bad)
 
 
 def latches(ng, cid):
@@ -1045,6 +1063,53 @@ def test_ports_unique_across_cluster(cluster):
         for cid, (to_a, to_b) in made[node].items():
             assert ng.ports(cid) == sorted([to_a, to_a + 1, to_b, to_b + 1])
     assert cluster.redis_cmd("SCARD", f"{KEY_PREFIX}:calls") == len(ids)
+    assert_no_bad_events(cluster)
+
+
+def test_relay_restart_rejoins(cluster):
+    """A relay killed (SIGKILL) and started again under the same node name
+    loads every call of the cluster before it pongs, binds their ports
+    again, and the calls made afterwards on both relays still never share
+    a port with the ones from before."""
+    cluster.start_redis()
+    cluster.start_relay("m1")
+    cluster.start_relay("m2")
+    ids = set()
+    for i in range(20):
+        for node in RELAYS:
+            cid = f"rafss-rs-{node}-{i}"
+            create_call(cluster.ng(node), cid, 40000 + 4 * i, 40002 + 4 * i)
+            ids.add(cid)
+    cluster.wait_calls("m2", ids, 5)
+    before = {cid: cluster.ng("m2").ports(cid) for cid in sorted(ids)}
+    old = cluster.relays["m1"]
+    old.popen.kill()
+    old.popen.wait()
+    cluster.start_relay("m1", ready=False)
+    seen = cluster.wait_pong("m1", 10)
+    assert all(r.get("result") == "error" for r in seen), seen
+    assert cluster.ng("m1").calls() == ids
+    pid = cluster.relays["m1"].pid
+    bound = {p for ports in before.values() for p in ports}
+    until(lambda: (set(vip_ports(pid)) == bound, len(vip_ports(pid))), 5,
+          "the restarted relay to bind every call's ports")
+    for i in range(20, 40):
+        for node in RELAYS:
+            cid = f"rafss-rs-{node}-{i}"
+            create_call(cluster.ng(node), cid, 40000 + 4 * i, 40002 + 4 * i)
+            ids.add(cid)
+    owner = {}
+    for node in RELAYS:
+        cluster.wait_calls(node, ids, 5)
+    for cid in sorted(ids):
+        ports = cluster.ng("m1").ports(cid)
+        cluster.wait_ports("m2", cid, ports)
+        if cid in before:
+            assert ports == before[cid], cid
+        for p in ports:
+            assert p not in owner, f"port {p} in {owner.get(p)} and {cid}"
+            owner[p] = cid
+    assert_no_bad_events(cluster)
 
 
 def test_offer_burst_never_refused(cluster):
