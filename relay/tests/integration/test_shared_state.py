@@ -14,13 +14,17 @@ default TTL (M1 60, M2 50), so rtpmeter's TTL fields name the relay that
 forwarded each packet (59 and 49 after the router).
 
 The tests: a route switch in the middle of the streams loses nothing;
-a relay that joins answers ping "not ready" until it has the whole table;
-a store outage (SIGSTOP, and a restart that empties the store) loses no
-media, new calls still work and reach the other relay once the store is
-back; a delete on either relay ends the call everywhere; no two calls of
-the cluster share a port. Root only; every process is started tagged and
-ended by PID; the namespaces go on every exit path. Logs of every process
-are in the test's tmp directory and printed when a test fails.
+a relay that joins answers ping "not ready" until it has the whole table,
+and without a store never pongs; a store outage (SIGSTOP, and a restart
+that empties the store) loses no media, new calls still work and reach
+the other relay once the store is back, deletes made meanwhile hold; a
+delete on either relay ends the call everywhere; latches follow a call to
+the other relay; no two calls of the cluster share a port, also across a
+relay restart; a burst of offers is not refused while port blocks are
+free. Root only; every process is started tagged and ended by its PID;
+the namespaces go on every exit path. Logs of every process are in the
+test's tmp directory (pytest --basetemp to choose it) and their tails are
+printed when a test fails. RAFSS_LOG_LEVEL=debug makes the relays verbose.
 """
 import contextlib
 import ctypes
