@@ -20,7 +20,8 @@
 
 #define REPL_TOMBSTONE_TTL_MS	(REC_TOMB_US / 1000)
 #define REPL_PENDING_MAX	100000	/* deletes kept while Redis is away */
-#define REPL_CLAIMS_MAX		4	/* block leases in flight */
+#define REPL_CLAIMS_MAX		8	/* block leases in flight */
+#define REPL_RESERVE_PAIRS	256	/* free pairs kept leased, at least */
 #define REPL_BACKOFF_MIN	0.1
 #define REPL_BACKOFF_MAX	2.0
 #define REPL_KEY_MAX		(RELAY_PREFIX_MAX + CALL_ID_MAX + 16)
@@ -107,6 +108,7 @@ struct repl {
 	uint64_t			 ping_sent;	/* mono µs, 0 = none */
 	double				 backoff;
 	uint32_t			 claiming;	/* leases in flight */
+	uint32_t			 reserve;	/* free pairs to hold */
 	uint8_t				*claim_pending;	/* per block */
 	uint32_t			 claim_tries;
 	uint32_t			 claim_next;
@@ -382,12 +384,11 @@ repl_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			c->dnext = NULL;
 			repl_flush_call(r, c);
 		}
-	/* Keep two blocks' worth of pairs free, asking for several blocks
-	 * at once: offers come in bursts and must never wait for Redis. */
+	/* Keep a reserve of free pairs, asking for several blocks at once:
+	 * offers come in bursts and must never wait for Redis. */
 	while (r->state >= REPL_SYNCING && r->claiming < REPL_CLAIMS_MAX &&
 	    r->claim_tries < r->t->nblocks &&
-	    r->t->owned_free + r->claiming * r->t->block_pairs <
-	    2 * r->t->block_pairs)
+	    r->t->owned_free + r->claiming * r->t->block_pairs < r->reserve)
 		if (repl_claim(r) == -1)
 			break;
 }
@@ -473,7 +474,6 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 			    r->t->port_min + 2 * (block + 1) *
 			    r->t->block_pairs - 1);
 		}
-		repl_check_ready(r);
 	} else if (rep->type == REDIS_REPLY_ERROR)
 		log_warnx("shared state: leasing a port block: %s", rep->str);
 	else {
@@ -487,6 +487,7 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 			    "leased by other relays; %" PRIu32 " held here",
 			    r->blocks);
 	}
+	repl_check_ready(r);
 	/* The next prepare round asks again if still short. */
 }
 
@@ -557,7 +558,9 @@ repl_check_ready(struct repl *r)
 		repl_set_state(r, REPL_UP);
 		r->backoff = REPL_BACKOFF_MIN;
 	}
-	if (!r->ready && r->load_done && r->blocks > 0) {
+	/* Ready once loaded and the first leases are back (the reserve, or
+	 * whatever the other relays left). */
+	if (!r->ready && r->load_done && r->blocks > 0 && r->claiming == 0) {
 		r->ready = true;
 		log_info("shared state ready: %" PRIu64 " calls loaded, %zu "
 		    "calls in the table, %" PRIu32 " port blocks", r->loaded,
@@ -913,6 +916,13 @@ repl_open(struct ev_loop *loop, const struct relay_config *cfg,
 		return NULL;
 	}
 	r->claim_next = r->node_hash % t->nblocks;
+	/* Four blocks, or 256 pairs if blocks are small; never more than a
+	 * quarter of the range, which the other relays need too. */
+	r->reserve = 4 * t->block_pairs > REPL_RESERVE_PAIRS ?
+	    4 * t->block_pairs : REPL_RESERVE_PAIRS;
+	if (r->reserve > t->npairs / 4)
+		r->reserve = t->npairs / 4 > t->block_pairs ? t->npairs / 4 :
+		    t->block_pairs;
 	if ((r->claim_pending = calloc(t->nblocks, 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		free(r);
