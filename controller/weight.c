@@ -98,11 +98,24 @@ weight_target(const struct weight_config *cfg, uint32_t announced,
 {
 	uint32_t nominal = weight_nominal(cfg);
 	uint32_t lo = weight_floor(cfg, nominal);
-	double f = weight_load_frac(cfg, load), t;
+	double tgt = (double)cfg->target_pct / 100., t = (double)nominal, u;
 
-	if (f <= 0.)
-		return nominal;
-	t = (double)announced * ((double)cfg->target_pct / 100.) / f;
+	/* Packets follow the weight: estimate from the weight they were
+	 * measured under. */
+	if (cfg->cap_pps > 0 && load->packet_rate > 0) {
+		u = (double)announced * tgt * (double)cfg->cap_pps /
+		    (double)load->packet_rate;
+		if (u < t)
+			t = u;
+	}
+	/* Calls do not: the signalling places them, and with shared state
+	 * every relay holds every call. Scale by the headroom alone. */
+	if (cfg->cap_calls > 0 && load->calls > 0) {
+		u = (double)nominal * tgt * (double)cfg->cap_calls /
+		    (double)load->calls;
+		if (u < t)
+			t = u;
+	}
 	if (t >= (double)nominal)
 		return nominal;
 	if (t <= (double)lo)

@@ -16,20 +16,24 @@
  *             (calls held, packets/s forwarded, from its ng statistics)
  *             is above target-load of that capacity.
  *
- * Load scaling is a feedback loop (the weight moves flows, which moves the
- * load it reacts to), so it does not map load to weight directly. Assuming
- * a relay's load is proportional to the weight it announces, the weight
- * that would bring it to the target is
- *     target = announced * target_load / load        (capped at nominal)
- * which reaches the target in one step and then stays there instead of
- * swinging between nominal and a low value. Hysteresis: the automatic
- * weight changes only when the target differs from it by more than
- * hysteresis percent (or is back at nominal: the relay has room at full
- * weight), and at most once per interval, so the load sample a decision
- * uses was measured under the weight it was computed from. It never falls
- * below min-weight percent of nominal: a full relay still takes a share;
- * taking it out is a drain. When every relay of the pool is above its
- * target they all fall to that floor together, which keeps their ratios:
+ * Load scaling. The packet rate a relay forwards follows the weight it
+ * announces (the weight moves flows), so mapping load to weight directly
+ * would be a feedback loop that swings between nominal and a low value.
+ * Assuming the rate is proportional to the announced weight, the weight
+ * that brings it to the target is
+ *     announced * target_load / (packet_rate / capacity.packet-rate)
+ * which gets there in one step and then stays. Calls do not follow the
+ * weight (the signalling places them; with shared state every relay holds
+ * every call), so for them the weight is simply nominal scaled by the
+ * headroom: nominal * target_load / (calls / capacity.calls). The lower
+ * of the two wins, capped at nominal. Hysteresis: the automatic weight
+ * changes only when the target differs from it by more than hysteresis
+ * percent (or is back at nominal: the relay has room at full weight), and
+ * at most once per interval, so the load sample a decision uses was
+ * measured under the weight it was computed from. It never falls below
+ * min-weight percent of nominal: a full relay still takes a share; taking
+ * it out is a drain. When every relay of the pool is above its target
+ * they all fall to that floor together, which keeps their ratios:
  * shifting load cannot help a pool that is full.
  *
  * Pure: no I/O, no clock (now_us comes in), no logging. Every input
@@ -119,8 +123,8 @@ double		weight_load_frac(const struct weight_config *cfg,
 		    const struct weight_load *load);
 /*
  * The weight that would bring a relay announcing `announced' under `load'
- * to target_pct of its capacity, between the floor (min_pct of nominal,
- * at least 1) and nominal. Nominal when the load is 0.
+ * to target_pct of its capacity (see above), between the floor (min_pct
+ * of nominal, at least 1) and nominal. Nominal when the load is 0.
  */
 uint32_t	weight_target(const struct weight_config *cfg,
 		    uint32_t announced, const struct weight_load *load);

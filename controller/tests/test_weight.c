@@ -115,6 +115,21 @@ test_target(void **state)
 	c = auto_cfg(100, 0, true);				/* nominal 1 */
 	l = load(1000, 0);
 	assert_int_equal(weight_target(&c, 1, &l), 1);
+	/* Calls: nominal scaled by the headroom, whatever the weight they
+	 * were measured under (the weight does not move calls). */
+	c = auto_cfg(10000, 0, true);				/* nominal 100 */
+	l = load(10000, 0);
+	assert_int_equal(weight_target(&c, 100, &l), 80);
+	assert_int_equal(weight_target(&c, 80, &l), 80);
+	assert_int_equal(weight_target(&c, 20, &l), 80);
+	l = load(5000, 0);
+	assert_int_equal(weight_target(&c, 20, &l), 100);
+	/* Both: the lower target wins. */
+	c = auto_cfg(10000, 1000000, true);
+	l = load(9000, 500000);		/* calls: 89, packets: nominal */
+	assert_int_equal(weight_target(&c, 100, &l), 89);
+	l = load(1000, 1000000);	/* calls: nominal, packets: 80 */
+	assert_int_equal(weight_target(&c, 100, &l), 80);
 }
 
 static void
@@ -284,6 +299,24 @@ test_converges(void **state)
 	assert_int_equal(st.announced, 100);
 }
 
+/* Calls above the target do not ratchet the weight down sample after
+ * sample: they are not moved by it. */
+static void
+test_calls_do_not_ratchet(void **state)
+{
+	struct weight_config c = auto_cfg(1000, 0, true);	/* nominal 10 */
+	struct weight_state st;
+	int i, changes = 0;
+
+	(void)state;
+	weight_init(&st, &c);
+	for (i = 0; i < 100; i++)
+		changes += weight_sample(&st, &c, &(struct weight_load){
+		    1000, 0 }, S(1 + 20 * i));
+	assert_int_equal(changes, 1);
+	assert_int_equal(st.announced, 8);
+}
+
 static void
 test_override_while_auto(void **state)
 {
@@ -359,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_auto_without_load),
 		cmocka_unit_test(test_scale_with_load),
 		cmocka_unit_test(test_converges),
+		cmocka_unit_test(test_calls_do_not_ratchet),
 		cmocka_unit_test(test_override_while_auto),
 		cmocka_unit_test(test_reconfigure),
 		cmocka_unit_test(test_names),
