@@ -33,3 +33,12 @@ mono_ms(void)
 {
 	return mono_ns() / 1000000;
 }
+
+uint64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}

@@ -51,7 +51,29 @@ call_table_free(struct call_table *t)
 		call_delete(t, t->head);
 	free(t->pairs);
 	free(t->buckets);
+	free(t->block_own);
 	memset(t, 0, sizeof(*t));
+}
+
+static bool
+call_pair_used(const struct call_table *t, uint32_t i)
+{
+	return (t->pairs[i / 64] & (1ULL << (i % 64))) != 0;
+}
+
+static void
+call_pair_take(struct call_table *t, uint32_t i)
+{
+	t->pairs[i / 64] |= 1ULL << (i % 64);
+	t->pairs_used++;
+	if (t->block_own != NULL && t->block_own[i / t->block_pairs])
+		t->owned_free--;
+}
+
+static bool
+call_pair_allowed(const struct call_table *t, uint32_t i)
+{
+	return t->block_own == NULL || t->block_own[i / t->block_pairs];
 }
 
 uint16_t
@@ -63,15 +85,93 @@ call_port_alloc(struct call_table *t)
 		return 0;
 	for (n = 0; n < t->npairs; n++) {
 		i = (t->next_pair + n) % t->npairs;
-		if ((t->pairs[i / 64] & (1ULL << (i % 64))) == 0) {
-			t->pairs[i / 64] |= 1ULL << (i % 64);
-			t->pairs_used++;
+		if (!call_pair_used(t, i) && call_pair_allowed(t, i)) {
+			call_pair_take(t, i);
 			t->next_pair = (i + 1) % t->npairs;
 			return (uint16_t)(t->port_min + 2 * i);
 		}
 	}
 	return 0;
 }
+
+int
+call_port_claim(struct call_table *t, uint16_t port)
+{
+	uint32_t i;
+
+	if (port < t->port_min || (port - t->port_min) % 2 != 0)
+		return -1;
+	i = (uint32_t)(port - t->port_min) / 2;
+	if (i >= t->npairs || call_pair_used(t, i))
+		return -1;
+	call_pair_take(t, i);
+	return 0;
+}
+
+bool
+call_port_used(const struct call_table *t, uint16_t port)
+{
+	uint32_t i;
+
+	if (port < t->port_min || (port - t->port_min) % 2 != 0)
+		return false;
+	i = (uint32_t)(port - t->port_min) / 2;
+	return i < t->npairs && call_pair_used(t, i);
+}
+
+int
+call_table_use_blocks(struct call_table *t, uint32_t block_pairs)
+{
+	if (block_pairs == 0)
+		return -1;
+	free(t->block_own);
+	t->owned_free = 0;
+	t->block_pairs = block_pairs;
+	t->nblocks = (t->npairs + block_pairs - 1) / block_pairs;
+	if ((t->block_own = calloc(t->nblocks, 1)) == NULL) {
+		t->nblocks = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+call_block_set_owned(struct call_table *t, uint32_t block, bool own)
+{
+	if (t->block_own == NULL || block >= t->nblocks ||
+	    t->block_own[block] == own)
+		return;
+	t->block_own[block] = own;
+	if (own)
+		t->owned_free += call_block_free_pairs(t, block);
+	else
+		t->owned_free -= call_block_free_pairs(t, block);
+}
+
+bool
+call_block_owned(const struct call_table *t, uint32_t block)
+{
+	return t->block_own != NULL && block < t->nblocks &&
+	    t->block_own[block];
+}
+
+uint32_t
+call_block_free_pairs(const struct call_table *t, uint32_t block)
+{
+	uint32_t i, lo, hi, n = 0;
+
+	if (t->block_own == NULL || block >= t->nblocks)
+		return 0;
+	lo = block * t->block_pairs;
+	hi = lo + t->block_pairs;
+	if (hi > t->npairs)
+		hi = t->npairs;
+	for (i = lo; i < hi; i++)
+		if (!call_pair_used(t, i))
+			n++;
+	return n;
+}
+
 
 void
 call_port_free(struct call_table *t, uint16_t port)
@@ -85,6 +185,8 @@ call_port_free(struct call_table *t, uint16_t port)
 		return;
 	t->pairs[i / 64] &= ~(1ULL << (i % 64));
 	t->pairs_used--;
+	if (t->block_own != NULL && t->block_own[i / t->block_pairs])
+		t->owned_free++;
 }
 
 struct call *
@@ -183,6 +285,12 @@ call_delete(struct call_table *t, struct call *c)
 		c->next->prev = c->prev;
 	else
 		t->tail = c->prev;
+	if (c->dirty != 0)
+		for (pp = &t->dirty_head; *pp != NULL; pp = &(*pp)->dnext)
+			if (*pp == c) {
+				*pp = c->dnext;
+				break;
+			}
 	for (i = 0; i < c->nmedia; i++)
 		media_free(t, c->media[i]);
 	t->ncalls--;
@@ -216,9 +324,13 @@ media_open(struct call_table *t, struct leg *l, const struct addr *vip,
 	return -1;
 }
 
+/*
+ * A new media with both legs open: on ports[side] when given (learned from
+ * another relay, claimed as they are), else on newly allocated pairs.
+ */
 static struct media *
 media_new(struct call_table *t, struct call *c, int index,
-    const struct addr *vip, char *err, size_t errlen)
+    const struct addr *vip, const uint16_t *ports, char *err, size_t errlen)
 {
 	struct media *m;
 	int s;
@@ -233,12 +345,48 @@ media_new(struct call_table *t, struct call *c, int index,
 		m->leg[s].media = m;
 		m->leg[s].side = s;
 		latch_init(&m->leg[s].latch, NULL);
-		if (media_open(t, &m->leg[s], vip, err, errlen) == -1) {
-			media_free(t, m);
-			return NULL;
+	}
+	for (s = 0; s < 2; s++) {
+		if (ports == NULL) {
+			if (media_open(t, &m->leg[s], vip, err, errlen) == -1)
+				goto fail;
+			continue;
+		}
+		if (call_port_claim(t, ports[s]) == -1) {
+			snprintf(err, errlen, "port %u is %s", ports[s],
+			    call_port_used(t, ports[s]) ? "used by another "
+			    "call here" : "outside the media port range");
+			goto fail;
+		}
+		m->leg[s].port = ports[s];
+		if (t->ops.open_leg(&m->leg[s], vip, t->ops.arg) == -1) {
+			snprintf(err, errlen, "cannot open media ports "
+			    "%u-%u", ports[s], ports[s] + 1);
+			goto fail;
 		}
 	}
 	return m;
+fail:
+	media_free(t, m);
+	return NULL;
+}
+
+/* Can c have n media on vip? */
+static int
+call_media_check(const struct call *c, int n, const struct addr *vip,
+    char *err, size_t errlen)
+{
+	if (n < 1 || n > CALL_MAX_MEDIA) {
+		snprintf(err, errlen, "%d media streams (1..%d supported)", n,
+		    CALL_MAX_MEDIA);
+		return -1;
+	}
+	if (c->nmedia > 0 && vip->af != c->af) {
+		snprintf(err, errlen, "address family change within a call "
+		    "is not supported");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -247,18 +395,10 @@ call_set_media(struct call_table *t, struct call *c, int n,
 {
 	int i, old = c->nmedia;
 
-	if (n < 1 || n > CALL_MAX_MEDIA) {
-		snprintf(err, errlen, "%d media streams (1..%d supported)", n,
-		    CALL_MAX_MEDIA);
+	if (call_media_check(c, n, vip, err, errlen) == -1)
 		return -1;
-	}
-	if (old > 0 && vip->af != c->af) {
-		snprintf(err, errlen, "address family change within a call "
-		    "is not supported");
-		return -1;
-	}
 	for (i = old; i < n; i++) {
-		c->media[i] = media_new(t, c, i, vip, err, errlen);
+		c->media[i] = media_new(t, c, i, vip, NULL, err, errlen);
 		if (c->media[i] == NULL) {
 			while (--i >= old)
 				media_free(t, c->media[i]);
@@ -270,7 +410,74 @@ call_set_media(struct call_table *t, struct call *c, int n,
 		media_free(t, c->media[i]);
 	c->nmedia = n;
 	c->af = vip->af;
+	c->vip = *vip;
 	return 0;
+}
+
+int
+call_restore_media(struct call_table *t, struct call *c, int n,
+    const uint16_t ports[][2], const struct addr *vip, char *err,
+    size_t errlen)
+{
+	int i, j, old = c->nmedia;
+
+	if (call_media_check(c, n, vip, err, errlen) == -1)
+		return -1;
+	for (i = n; i < old; i++)
+		media_free(t, c->media[i]);
+	c->nmedia = n < old ? n : old;
+	for (i = 0; i < n; i++) {
+		if (i < c->nmedia) {
+			if (c->media[i]->leg[0].port == ports[i][0] &&
+			    c->media[i]->leg[1].port == ports[i][1])
+				continue;
+			media_free(t, c->media[i]);
+		}
+		c->media[i] = media_new(t, c, i, vip, ports[i], err, errlen);
+		if (c->media[i] == NULL) {
+			/* Nothing half-built stays: the caller deletes it. */
+			for (j = 0; j < c->nmedia; j++)
+				if (j != i)
+					media_free(t, c->media[j]);
+			c->nmedia = 0;
+			return -1;
+		}
+		if (i >= c->nmedia)
+			c->nmedia = i + 1;
+	}
+	c->nmedia = n;
+	c->af = vip->af;
+	c->vip = *vip;
+	return 0;
+}
+
+void
+call_leg_sync_rtcp(struct call_table *t, struct leg *l)
+{
+	if (t->ops.rtcp == NULL || l->io == NULL)
+		return;
+	(void)t->ops.rtcp(l, !(l->has_sdp && l->rtcp_mux), t->ops.arg);
+}
+
+void
+call_mark_dirty(struct call_table *t, struct call *c, uint32_t bits)
+{
+	if (t->block_own == NULL)
+		return;		/* standalone: nothing replicates */
+	if (c->dirty == 0) {
+		c->dnext = t->dirty_head;
+		t->dirty_head = c;
+	}
+	c->dirty |= bits;
+}
+
+struct call *
+call_take_dirty(struct call_table *t)
+{
+	struct call *c = t->dirty_head;
+
+	t->dirty_head = NULL;
+	return c;
 }
 
 struct leg *

@@ -11,6 +11,14 @@
  * No sockets here: opening and closing a leg's sockets goes through
  * struct call_ops, so this file and the ng command logic above it are unit
  * tested without I/O.
+ *
+ * Shared state (relay/repl.h): every relay of a cluster holds every call.
+ * Each part of a call that one relay may change (the signalling state, the
+ * latch of each leg, the time media was last seen) carries the version it
+ * was last written with, and a call changed here is queued on the table's
+ * dirty list for the replicator. The port allocator then hands out only
+ * pairs of the blocks this relay leased, while calls learned from other
+ * relays claim their ports with call_restore_media().
  */
 #ifndef RELAY_CALL_H
 #define RELAY_CALL_H
@@ -29,6 +37,16 @@
 
 struct call;
 struct media;
+
+/*
+ * Version of one replicated part of a call: a hybrid clock (wall time in
+ * microseconds, or one more than the last version seen if that is ahead)
+ * and a hash of the relay that wrote it, which breaks ties. 0 = never.
+ */
+struct rec_version {
+	uint64_t	ver;
+	uint32_t	node;
+};
 
 /* Per-leg counters; what the statistics, query and metrics report. */
 struct leg_stats {
@@ -52,6 +70,7 @@ struct leg {
 	uint64_t		 pt_mask[2];	/* PTs of the endpoint's m= line */
 	bool			 pt_known;
 	struct leg_stats	 stats;
+	struct rec_version	 latch_ver;	/* replicated latch */
 	void			*io;		/* the sockets, owned by call_ops */
 };
 
@@ -74,10 +93,23 @@ struct call {
 	uint64_t	 created_us;	/* monotonic */
 	uint64_t	 created_wall;	/* seconds since the epoch */
 	uint64_t	 last_media_us;	/* monotonic: last packet or keepalive */
+	uint64_t	 seen_us;	/* the same, 0 if none arrived here */
 	bool		 answered;
+	struct addr	 vip;		/* the VIP its legs are bound to */
+	/* Shared state: versions of the replicated parts, the latest time a
+	 * relay reported media (wall µs, 0 = none) and what changed here. */
+	struct rec_version sig_ver;
+	struct rec_version act_ver;
+	uint32_t	 dirty;		/* CALL_DIRTY_* bits */
+	struct call	*dnext;		/* dirty list, while dirty != 0 */
 	struct call	*hnext;		/* hash chain */
 	struct call	*prev, *next;	/* all calls, oldest first */
 };
+
+/* What changed in a call and is still to be written to the shared store. */
+#define CALL_DIRTY_SIG		0x1u	/* tags, media, ports, SDP */
+#define CALL_DIRTY_ACT		0x2u	/* media seen here lately */
+#define CALL_DIRTY_LATCH(m, s)	(1u << (2 + 2 * (m) + (s)))
 
 /* How a leg's sockets are opened and closed (media.c in the daemon). */
 struct call_ops {
@@ -85,6 +117,10 @@ struct call_ops {
 	int	(*open_leg)(struct leg *, const struct addr *vip, void *arg);
 	void	(*close_leg)(struct leg *, void *arg);
 	void	*arg;
+	/* Optional: open (want) or close the RTCP socket of an open leg,
+	 * which a leg whose endpoint muxes RTCP does not need. NULL: the
+	 * RTCP socket lives as long as the leg. 0 or -1. */
+	int	(*rtcp)(struct leg *, bool want, void *arg);
 };
 
 struct call_table {
@@ -100,6 +136,14 @@ struct call_table {
 					   reused at once after a delete */
 	uint16_t	  port_min;
 	struct call_ops	  ops;
+	/* Port blocks (shared state): NULL = every pair may be allocated;
+	 * else only pairs of the blocks marked here. */
+	uint8_t		 *block_own;
+	uint32_t	  block_pairs;
+	uint32_t	  nblocks;
+	uint32_t	  owned_free;	/* free pairs in owned blocks */
+	/* Calls changed here, not yet written (see CALL_DIRTY_*). */
+	struct call	 *dirty_head;
 };
 
 /* Ports port_min..port_max (port_min even). 0 or -1 (allocation). */
@@ -124,9 +168,42 @@ void	call_delete(struct call_table *t, struct call *c);
 int	call_set_media(struct call_table *t, struct call *c, int n,
 	    const struct addr *vip, char *err, size_t errlen);
 
+/*
+ * Learned from another relay: give the call n media with the given RTP
+ * ports (ports[i][side]), claiming exactly those pairs. Media whose ports
+ * are unchanged are kept; others are replaced. A port already used by
+ * another call is a conflict: err says which, -1 is returned and the call
+ * is left without media, for the caller to delete.
+ */
+int	call_restore_media(struct call_table *t, struct call *c, int n,
+	    const uint16_t ports[][2], const struct addr *vip, char *err,
+	    size_t errlen);
+
+/* Open or close the leg's RTCP socket as its RTCP mux state requires. */
+void	call_leg_sync_rtcp(struct call_table *t, struct leg *l);
+
+/* Queue a change of c for the replicator (no-op without port blocks
+ * configured, i.e. standalone). */
+void	call_mark_dirty(struct call_table *t, struct call *c, uint32_t bits);
+/* Take the dirty list (the caller clears each call's dirty bits). */
+struct call *call_take_dirty(struct call_table *t);
+
 /* Port allocator, exposed for tests: an even port, or 0 if none is free. */
 uint16_t call_port_alloc(struct call_table *t);
 void	 call_port_free(struct call_table *t, uint16_t port);
+/* Mark a given pair used; -1 if it is outside the range or already used. */
+int	 call_port_claim(struct call_table *t, uint16_t port);
+bool	 call_port_used(const struct call_table *t, uint16_t port);
+
+/*
+ * Port blocks: from now on allocate only from blocks of block_pairs pairs
+ * that are marked owned (none yet). 0 or -1 (allocation).
+ */
+int	 call_table_use_blocks(struct call_table *t, uint32_t block_pairs);
+void	 call_block_set_owned(struct call_table *t, uint32_t block, bool own);
+bool	 call_block_owned(const struct call_table *t, uint32_t block);
+/* Free pairs in one block (t->owned_free: in all owned blocks). */
+uint32_t call_block_free_pairs(const struct call_table *t, uint32_t block);
 
 /* The leg on the other side of l. */
 struct leg *leg_peer(struct leg *l);

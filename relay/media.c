@@ -27,7 +27,9 @@ enum media_sock {
 struct media_io {
 	struct leg		*leg;
 	struct media_engine	*me;
+	struct addr		 vip;
 	ev_io			 w[2];	/* by enum media_sock */
+	bool			 open[2];
 };
 
 /* Batch buffers, shared by every socket: the loop is single-threaded and
@@ -84,53 +86,87 @@ media_socket(const struct addr *vip, uint16_t port)
 
 static void media_read_cb(struct ev_loop *, ev_io *, int);
 
+/* Socket s (enum media_sock) of a leg, bound and watched. 0 or -1. */
+static int
+media_io_open(struct media_io *io, int s)
+{
+	char a[INET6_ADDRSTRLEN];
+	int fd;
+
+	fd = media_socket(&io->vip, (uint16_t)(io->leg->port + s));
+	if (fd == -1) {
+		log_warn("media socket %s port %u",
+		    addr_fmt(&io->vip, a, sizeof(a)), io->leg->port + s);
+		return -1;
+	}
+	ev_io_init(&io->w[s], media_read_cb, fd, EV_READ);
+	io->w[s].data = io;
+	ev_io_start(io->me->loop, &io->w[s]);
+	io->open[s] = true;
+	io->me->sockets++;
+	return 0;
+}
+
+static void
+media_io_close(struct media_io *io, int s)
+{
+	if (!io->open[s])
+		return;
+	ev_io_stop(io->me->loop, &io->w[s]);
+	close(io->w[s].fd);
+	io->open[s] = false;
+	io->me->sockets--;
+}
+
+/* Both sockets; media_rtcp() may close the RTCP one once the leg muxes. */
 int
 media_open_leg(struct leg *l, const struct addr *vip, void *arg)
 {
 	struct media_engine *me = arg;
 	struct media_io *io;
-	char a[INET6_ADDRSTRLEN];
-	int fd[2], s;
+	int s;
 
 	if ((io = calloc(1, sizeof(*io))) == NULL)
 		return -1;
-	for (s = 0; s < 2; s++) {
-		fd[s] = media_socket(vip, (uint16_t)(l->port + s));
-		if (fd[s] == -1) {
-			log_warn("media socket %s port %u",
-			    addr_fmt(vip, a, sizeof(a)), l->port + s);
-			if (s == 1)
-				close(fd[0]);
+	io->leg = l;
+	io->me = me;
+	io->vip = *vip;
+	for (s = 0; s < 2; s++)
+		if (media_io_open(io, s) == -1) {
+			media_io_close(io, MEDIA_SOCK_RTP);
 			free(io);
 			return -1;
 		}
-	}
-	io->leg = l;
-	io->me = me;
-	for (s = 0; s < 2; s++) {
-		ev_io_init(&io->w[s], media_read_cb, fd[s], EV_READ);
-		io->w[s].data = io;
-		ev_io_start(me->loop, &io->w[s]);
-	}
-	me->sockets += 2;
 	l->io = io;
 	return 0;
+}
+
+int
+media_rtcp(struct leg *l, bool want, void *arg)
+{
+	struct media_io *io = l->io;
+
+	(void)arg;
+	if (io == NULL || io->open[MEDIA_SOCK_RTCP] == want)
+		return 0;
+	if (!want) {
+		media_io_close(io, MEDIA_SOCK_RTCP);
+		return 0;
+	}
+	return media_io_open(io, MEDIA_SOCK_RTCP);
 }
 
 void
 media_close_leg(struct leg *l, void *arg)
 {
-	struct media_engine *me = arg;
 	struct media_io *io = l->io;
 	int s;
 
+	(void)arg;
 	if (io == NULL)
 		return;
-	for (s = 0; s < 2; s++) {
-		ev_io_stop(me->loop, &io->w[s]);
-		close(io->w[s].fd);
-	}
-	me->sockets -= 2;
+	for (s = 0; s < 2; s++)
+		media_io_close(io, s);
 	free(io);
 	l->io = NULL;
 }
@@ -140,7 +176,7 @@ leg_fd(const struct leg *l, enum media_sock which)
 {
 	const struct media_io *io = l->io;
 
-	return io == NULL ? -1 : io->w[which].fd;
+	return io == NULL || !io->open[which] ? -1 : io->w[which].fd;
 }
 
 static bool
@@ -214,6 +250,10 @@ media_input(struct media_engine *me, struct leg *l, enum media_sock which,
 		if (v == LATCH_FORWARD_MOVED)
 			st->latch_moves++;
 		media_log_latch(l, v, src);
+		/* Other relays must send this leg's media here too. */
+		if (me->calls != NULL)
+			call_mark_dirty(me->calls, l->media->call,
+			    CALL_DIRTY_LATCH(l->media->index, l->side));
 		/* FALLTHROUGH */
 	case LATCH_FORWARD:
 		break;
@@ -307,5 +347,6 @@ media_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 	}
 	if (active)
-		l->media->call->last_media_us = mono_us();
+		l->media->call->last_media_us = l->media->call->seen_us =
+		    mono_us();
 }

@@ -19,6 +19,7 @@ struct media_engine {
 	struct relay_stats	*stats;
 	struct latch_policy	 policy;
 	uint64_t		 sockets;	/* open media sockets */
+	struct call_table	*calls;		/* for latch changes; may be NULL */
 };
 
 void	media_engine_init(struct media_engine *me, struct ev_loop *loop,
@@ -26,5 +27,6 @@ void	media_engine_init(struct media_engine *me, struct ev_loop *loop,
 /* struct call_ops callbacks; arg is the struct media_engine. */
 int	media_open_leg(struct leg *l, const struct addr *vip, void *arg);
 void	media_close_leg(struct leg *l, void *arg);
+int	media_rtcp(struct leg *l, bool want, void *arg);
 
 #endif

@@ -365,6 +365,19 @@ ng_sdp(struct ng_req *r, size_t *len, struct sdp_info *si)
 	return sdp;
 }
 
+/* After an offer or answer: RTCP sockets as the legs' mux state needs,
+ * and the change queued for the other relays. */
+static void
+ng_call_changed(struct ng_ctx *ng, struct call *c)
+{
+	int i, s;
+
+	for (i = 0; i < c->nmedia; i++)
+		for (s = 0; s < 2; s++)
+			call_leg_sync_rtcp(ng->calls, &c->media[i]->leg[s]);
+	call_mark_dirty(ng->calls, c, CALL_DIRTY_SIG);
+}
+
 static int
 ng_offer(struct ng_req *r)
 {
@@ -417,6 +430,7 @@ ng_offer(struct ng_req *r)
 	}
 	if (ng_rewrite(r, c, sdp, sdplen, &si, 1 - side, vip) == -1)
 		goto fail;
+	ng_call_changed(ng, c);
 	if (created) {
 		ng->stats->calls_created++;
 		log_info("call %s: created by offer from tag %s, %d media, "
@@ -479,6 +493,7 @@ ng_answer(struct ng_req *r)
 	if (!c->answered)
 		log_info("call %s: answered by tag %s", c->id, to);
 	c->answered = true;
+	ng_call_changed(ng, c);
 	return 0;
 }
 
@@ -498,6 +513,8 @@ ng_call_end(struct ng_ctx *ng, struct call *c, const char *why)
 		ng->stats->calls_expired++;
 	else
 		ng->stats->calls_deleted++;
+	if (ng->ended != NULL)
+		ng->ended(c, ng->hook_arg);
 	call_delete(ng->calls, c);
 }
 
@@ -735,6 +752,11 @@ ng_dispatch(struct ng_req *r, enum ng_cmd cmd)
 {
 	switch (cmd) {
 	case NG_CMD_PING:
+		/* SIP proxies and failoverd both take a relay into service
+		 * on pong: not before it can serve every call. */
+		if (r->ng->ready != NULL && !r->ng->ready(r->ng->hook_arg,
+		    r->err, sizeof(r->err)))
+			return -1;
 		benc_kv_str(r->b, "result", "pong");
 		return 0;
 	case NG_CMD_OFFER:

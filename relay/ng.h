@@ -43,6 +43,12 @@ struct ng_ctx {
 	struct ng_cache			 cache;
 	uint64_t			 now_us;	/* monotonic */
 	uint64_t			 now_wall;	/* seconds since epoch */
+	/* Shared state (NULL when standalone): ready() says whether the
+	 * relay may serve (ping answers pong only then) and why not;
+	 * ended() sees every call ng_call_end() removes, before it goes. */
+	bool	(*ready)(void *arg, char *why, size_t len);
+	void	(*ended)(struct call *c, void *arg);
+	void	 *hook_arg;
 };
 
 void	ng_init(struct ng_ctx *ng, struct call_table *calls,

@@ -29,6 +29,7 @@
 #include "common/pidfile.h"
 #include "relay/ng.h"
 #include "relay/probe.h"
+#include "relay/repl.h"
 #include "relay/stats.h"
 
 #define NG_DGRAM_MAX	65536
@@ -45,6 +46,7 @@ struct relay {
 	int			 nng;
 	struct probe		*probe;
 	struct metrics_server	*metrics;
+	struct repl		*repl;		/* shared state, or NULL */
 	ev_timer		 sweep_w;
 	ev_signal		 term_w, int_w, hup_w;
 	uint64_t		 last_packets, last_bytes;
@@ -155,6 +157,31 @@ ng_listen(struct relay *r, const union sockaddr_any *sa)
 	return 0;
 }
 
+/*
+ * How long call c has gone without media. With shared state a call's media
+ * may flow through another relay: the call is idle only if no relay saw
+ * media, so the relay that sees it publishes the time now and then (every
+ * quarter of the timeout), and every relay counts from the latest.
+ */
+static uint64_t
+sweep_idle(struct relay *r, struct call *c, uint64_t now, uint64_t wall)
+{
+	uint64_t idle = now - c->last_media_us, shared;
+
+	if (r->repl == NULL)
+		return idle;
+	if (c->seen_us != 0 && now - c->seen_us < 2000000 &&
+	    (c->act_ver.ver == 0 || wall < c->act_ver.ver ||
+	    wall - c->act_ver.ver > r->cfg.media_timeout_us / 4))
+		call_mark_dirty(&r->calls, c, CALL_DIRTY_ACT);
+	if (c->act_ver.ver != 0) {
+		shared = wall > c->act_ver.ver ? wall - c->act_ver.ver : 0;
+		if (shared < idle)
+			idle = shared;
+	}
+	return idle;
+}
+
 /* Once a second: end calls without media for media-timeout, and sample the
  * packet rate that failoverd reads to decide when a drain is complete. */
 static void
@@ -162,14 +189,14 @@ sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct relay *r = w->data;
 	struct call *c, *next;
-	uint64_t now = mono_us();
+	uint64_t now = mono_us(), wall = wall_us();
 
 	(void)loop;
 	(void)revents;
 	r->ng.now_us = now;
 	for (c = r->calls.head; c != NULL; c = next) {
 		next = c->next;
-		if (now - c->last_media_us > r->cfg.media_timeout_us)
+		if (sweep_idle(r, c, now, wall) > r->cfg.media_timeout_us)
 			ng_call_end(&r->ng, c, "timeout");
 	}
 	r->stats.packet_rate = r->stats.packets - r->last_packets;
@@ -212,6 +239,9 @@ render_metrics(struct mbuf *m, void *arg)
 		    "Media port pairs in use.", r->calls.pairs_used },
 		{ "rtprelay_port_pairs", "gauge",
 		    "Media port pairs configured.", r->calls.npairs },
+		{ "rtprelay_media_sockets", "gauge",
+		    "Media sockets open (RTP, and RTCP where a leg does not "
+		    "mux it).", r->media.sockets },
 		{ "rtprelay_packets_total", "counter",
 		    "Packets forwarded (RTP and RTCP).", st->packets },
 		{ "rtprelay_bytes_total", "counter", "Bytes forwarded.",
@@ -234,6 +264,8 @@ render_metrics(struct mbuf *m, void *arg)
 	};
 
 	render_rows(m, rows, sizeof(rows) / sizeof(rows[0]));
+	if (r->repl != NULL)
+		repl_metrics(r->repl, m);
 	metrics_family(m, "rtprelay_calls_total", "counter",
 	    "Calls ended, by reason, and created.");
 	metrics_value_u64(m, "rtprelay_calls_total", "event=\"created\"",
@@ -317,6 +349,22 @@ term_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	log_info("signal %d: stopping", w->signum);
 	ev_break(loop, EVBREAK_ALL);
+}
+
+static bool
+relay_ready(void *arg, char *why, size_t len)
+{
+	struct relay *r = arg;
+
+	return repl_ready(r->repl, why, len);
+}
+
+static void
+relay_call_ended(struct call *c, void *arg)
+{
+	struct relay *r = arg;
+
+	repl_call_ended(r->repl, c);
 }
 
 /* Each leg needs two sockets: raise the descriptor limit as far as the
@@ -415,10 +463,12 @@ main(int argc, char *argv[])
 	media_engine_init(&r.media, r.loop, &r.stats, r.cfg.latch_seq_window);
 	ops.open_leg = media_open_leg;
 	ops.close_leg = media_close_leg;
+	ops.rtcp = media_rtcp;
 	ops.arg = &r.media;
 	if (call_table_init(&r.calls, r.cfg.port_min, r.cfg.port_max,
 	    &ops) == -1)
 		fatalx("cannot allocate the call table");
+	r.media.calls = &r.calls;
 	ng_init(&r.ng, &r.calls, &r.cfg, &r.stats);
 	for (i = 0; i < r.cfg.ncontrol; i++)
 		if (ng_listen(&r, &r.cfg.control[i]) == -1)
@@ -445,6 +495,14 @@ main(int argc, char *argv[])
 	if (pidfile != NULL && pidfile_write(pidfile, getpid(), err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (r.cfg.redis_enabled) {
+		if ((r.repl = repl_open(r.loop, &r.cfg, &r.calls, err,
+		    sizeof(err))) == NULL)
+			fatalx("shared state: %s", err);
+		r.ng.ready = relay_ready;
+		r.ng.ended = relay_call_ended;
+		r.ng.hook_arg = &r;
+	}
 	ev_timer_init(&r.sweep_w, sweep_cb, 1.0, 1.0);
 	r.sweep_w.data = &r;
 	ev_timer_start(r.loop, &r.sweep_w);
@@ -462,7 +520,10 @@ main(int argc, char *argv[])
 	ev_run(r.loop, 0);
 
 	/* Clean stop: close every socket so nothing lingers for a restart. */
-	log_info("stopping: %zu calls dropped", r.calls.ncalls);
+	log_info("stopping: %zu calls dropped here%s", r.calls.ncalls,
+	    r.repl != NULL ? " (they live on in the shared state)" : "");
+	/* The table goes without deleting anything from the shared state. */
+	repl_close(r.repl);
 	call_table_free(&r.calls);
 	ng_free(&r.ng);
 	if (r.probe != NULL)

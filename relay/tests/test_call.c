@@ -34,7 +34,7 @@ op_close(struct leg *l, void *arg)
 	opened--;
 }
 
-static const struct call_ops ops = { op_open, op_close, NULL };
+static const struct call_ops ops = { op_open, op_close, NULL, NULL };
 
 static void
 test_ports(void **state)

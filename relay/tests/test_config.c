@@ -296,7 +296,7 @@ test_err_keys(void **state)
 	    "ports: 30000-30999\nport: 1\n", (const char *const[]){
 	    "t.yaml:4:1: unknown key 'port' (expected one of: "
 	    "service-address, control, ports, media-timeout, max-calls, "
-	    "latch-seq-window, probe, metrics, log-level)", NULL });
+	    "latch-seq-window, probe, metrics, log-level, redis)", NULL });
 	check_errors("service-address: 127.0.0.1\ncontrol: 127.0.0.1:2223\n"
 	    "ports: 30000-30999\nports: 30000-30999\n", (const char *const[]){
 	    "t.yaml:4:1: duplicate key 'ports'", NULL });
@@ -599,7 +599,7 @@ test_many_errors(void **state)
 	    "colour: blue\n", (const char *const[]){
 	    "t.yaml:14:1: unknown key 'colour' (expected one of: "
 	    "service-address, control, ports, media-timeout, max-calls, "
-	    "latch-seq-window, probe, metrics, log-level)",
+	    "latch-seq-window, probe, metrics, log-level, redis)",
 	    "t.yaml:1:34: service-address: invalid IPv6 address "
 	    "'2001:db8::zz'",
 	    "t.yaml:2:27: control: 127.0.0.1:2223 listed twice",

@@ -67,7 +67,7 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct call_ops ops = { mock_open, mock_close, NULL };
+	struct call_ops ops = { mock_open, mock_close, NULL, NULL };
 	char err[64];
 
 	log_set_sink(quiet, NULL);
