@@ -25,7 +25,7 @@ opts_usage(FILE *f)
 "                [--drain D] [--ready-timeout D] [--settle D]\n"
 "                [--ng-timeout MS]\n"
 "                [--ng-tries N] [--ping-wait D] [--out FILE]\n"
-"                [--call-prefix STR] [--no-delete] [-v]\n"
+"                [--call-prefix STR] [--no-delete] [--rtcp-mux] [-v]\n"
 "Creates calls through an ng server (rtprelay, rtpengine) as a SIP proxy\n"
 "would, sends RTP both ways on every call and reports, per stream and\n"
 "direction, loss, duplicates, reordering and the gaps around a fault mark.\n"
@@ -58,6 +58,8 @@ opts_usage(FILE *f)
 "  --out FILE           write the JSON report here\n"
 "  --call-prefix STR    call-ids are STR-<n> (default rtpmeter-<pid>-<rand>)\n"
 "  --no-delete          leave the calls on the relay at the end\n"
+"  --rtcp-mux           offer and answer a=rtcp-mux: the relay then needs\n"
+"                       no RTCP sockets (2 per call instead of 4)\n"
 "SIGUSR1 marks the fault (first one wins). stdout carries one line per\n"
 "event for the orchestrator: 'calls N', 'ready <ns>' (or 'not-ready F T'),\n"
 "'fault <ns>', 'stop <ns>', 'done' (CLOCK_REALTIME ns); the summary goes to\n"
@@ -263,6 +265,7 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 		{ "out", required_argument, NULL, 'O' },
 		{ "call-prefix", required_argument, NULL, 'x' },
 		{ "no-delete", no_argument, NULL, 'N' },
+		{ "rtcp-mux", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -404,6 +407,9 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 			break;
 		case 'N':
 			o->no_delete = true;
+			break;
+		case 'M':
+			o->rtcp_mux = true;
 			break;
 		case 'v':
 			o->verbose = true;

@@ -44,6 +44,7 @@ struct meter_opts {
 	const char		*out;		/* JSON file; NULL: none */
 	char			 prefix[OPTS_PREFIX_MAX + 1];	/* or "" */
 	bool			 no_delete;
+	bool			 rtcp_mux;	/* a=rtcp-mux in both SDPs */
 	bool			 verbose;
 };
 

@@ -97,6 +97,7 @@ test_defaults(void **state)
 	assert_null(o.out);
 	assert_string_equal(o.prefix, "");
 	assert_false(o.no_delete);
+	assert_false(o.rtcp_mux);
 	assert_false(o.verbose);
 }
 
@@ -112,7 +113,7 @@ test_all_options(void **state)
 	    "--long-gap", "60ms", "--drain", "0ms", "--ready-timeout", "2s",
 	    "--settle", "300ms", "--ng-timeout", "250", "--ng-tries", "5", "--ping-wait", "0s",
 	    "--out", "/tmp/x.json", "--call-prefix", "lab-run_1.a",
-	    "--no-delete", "-v", NULL), OPTS_RUN);
+	    "--no-delete", "--rtcp-mux", "-v", NULL), OPTS_RUN);
 	assert_int_equal(o.ng.sa.sa_family, AF_INET6);
 	assert_int_equal(o.nlocals, 2);
 	assert_int_equal(o.locals[1].af, AF_INET6);
@@ -135,6 +136,7 @@ test_all_options(void **state)
 	assert_string_equal(o.out, "/tmp/x.json");
 	assert_string_equal(o.prefix, "lab-run_1.a");
 	assert_true(o.no_delete);
+	assert_true(o.rtcp_mux);
 	assert_true(o.verbose);
 }
 
