@@ -741,7 +741,7 @@ control_cb(struct control_conn *conn, const struct control_cmd *cmd,
 		    &svc_cfg(s)->weight, cmd->weight))
 			fo_weight_changed(s, before, " by operator");
 		fo_save_state(fo);
-		control_reply(conn, CONTROL_OK, true, "%s: weight %u (%s)",
+		control_reply(conn, CONTROL_OK, true, "%s: weight %u: %s",
 		    svc_cfg(s)->name, s->w.announced, weight_explain(&s->w,
 		    &svc_cfg(s)->weight, why, sizeof(why)));
 		return;
