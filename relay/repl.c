@@ -64,8 +64,8 @@ static const char repl_lease_lua[] =
 
 /* Replication lag histogram bounds, seconds. */
 static const double repl_lag_le[] = {
-	0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1,
-	0.25, 1.0,
+	0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075,
+	0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1.0,
 };
 #define REPL_LAG_BUCKETS	(sizeof(repl_lag_le) / sizeof(repl_lag_le[0]))
 
