@@ -20,7 +20,8 @@ opts_usage(FILE *f)
 {
 	fprintf(f,
 "usage: rtpmeter --ng HOST:PORT [--local ADDR|FIRST-LAST]... [--ports LO-HI]\n"
-"                [--calls N] [--duration D] [--after-fault D] [--ptime MS]\n"
+"                [--calls N] [--call-rate N] [--duration D]\n"
+"                [--after-fault D] [--ptime MS]\n"
 "                [--size B] [--pt 0|8] [--broken-after D] [--long-gap D]\n"
 "                [--drain D] [--ready-timeout D] [--settle D]\n"
 "                [--ng-timeout MS]\n"
@@ -36,6 +37,8 @@ opts_usage(FILE *f)
 "  --ports LO-HI        local ports for the endpoints (default: the kernel's)\n"
 "  --calls N            calls, two endpoints and two directions each,\n"
 "                       1..%d (default 10)\n"
+"  --call-rate N        create at most N calls a second, 1..100000\n"
+"                       (default: as fast as the relay answers)\n"
 "  --duration D         traffic after every stream has flowed (default 10s)\n"
 "  --after-fault D      end the run this long after the fault mark\n"
 "                       (default: run the whole --duration)\n"
@@ -259,6 +262,7 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 		{ "drain", required_argument, NULL, 'D' },
 		{ "ready-timeout", required_argument, NULL, 'R' },
 		{ "settle", required_argument, NULL, 'S' },
+		{ "call-rate", required_argument, NULL, 'r' },
 		{ "ng-timeout", required_argument, NULL, 'o' },
 		{ "ng-tries", required_argument, NULL, 'y' },
 		{ "ping-wait", required_argument, NULL, 'W' },
@@ -320,6 +324,11 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 		case 'c':
 			if (opts_num("calls", optarg, 1, OPTS_MAX_CALLS,
 			    &o->calls, err, errlen) == -1)
+				return -1;
+			break;
+		case 'r':
+			if (opts_num("call-rate", optarg, 1, 100000,
+			    &o->call_rate, err, errlen) == -1)
 				return -1;
 			break;
 		case 'd':

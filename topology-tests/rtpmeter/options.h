@@ -25,6 +25,7 @@ struct meter_opts {
 	int			 nlocals;
 	uint16_t		 port_lo, port_hi;	/* 0, 0: kernel picks */
 	int			 calls;
+	int			 call_rate;	/* calls/s at setup; 0: no limit */
 	int			 ptime_ms;
 	int			 size;	/* UDP payload, RTP header incl. */
 	int			 pt;		/* 0 (PCMU) or 8 (PCMA) */

@@ -341,6 +341,24 @@ meter_calls_create(struct meter *m)
 	for (c = 0; c < m->o.calls && !meter_stop; c++) {
 		struct meter_ep *a = &m->eps[2 * c], *b = &m->eps[2 * c + 1];
 
+		/* --call-rate: call c starts no sooner than c / rate after
+		 * the first, as a proxy's offered load would. */
+		if (m->o.call_rate > 0) {
+			uint64_t due = t0 + (uint64_t)c * 1000000000ULL /
+			    (uint64_t)m->o.call_rate, now = mono_ns();
+
+			if (due > now) {
+				struct timespec ts = {
+					.tv_sec = (time_t)((due - now) /
+					    1000000000ULL),
+					.tv_nsec = (long)((due - now) %
+					    1000000000ULL),
+				};
+
+				nanosleep(&ts, NULL);
+			}
+		}
+
 		meter_callid(m, c, callid, sizeof(callid));
 		snprintf(ftag, sizeof(ftag), "a%d", c);
 		snprintf(ttag, sizeof(ttag), "b%d", c);

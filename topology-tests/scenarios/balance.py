@@ -10,8 +10,9 @@ relay carries 20%.
 One run:
  1. every router gets `bgp bestpath bandwidth ignore` (plain ECMP) and
     the scenario waits until the kernels show equal next-hop weights;
- 2. one rtpmeter per relay creates its calls through that relay (1,000
-    each unless --calls is given: 5,000 on draft-fig), every endpoint on
+ 2. rtpmeter creates 1,000 calls per relay (unless --calls is given:
+    5,000 on draft-fig), through the target relay with shared state,
+    else through each relay its share; every endpoint on
     its own source port, with a=rtcp-mux so that shared-state relays,
     which hold every call, need two sockets a call (the open-files limit
     is 20,000), and one packet a second per direction (10,000 streams,
@@ -47,7 +48,7 @@ CALLS_PER_RELAY = 1000
 WINDOW_S = 5.0		# counter window per phase
 IDLE_S = 2.0		# counters without media, to subtract BFD and BGP
 PTIME_MS = 1000
-METER_ARGS = ["--ptime", str(PTIME_MS), "--rtcp-mux",
+METER_ARGS = ["--ptime", str(PTIME_MS), "--rtcp-mux", "--call-rate", "500",
               "--settle", "3s", "--ready-timeout", "30s",
               "--duration", "600s", "--broken-after", "3s",
               "--drain", "1500ms", "--ng-timeout", "1000", "--ng-tries", "3",
@@ -146,12 +147,19 @@ class Balance(Scenario):
             cb, tb = self.link_counters(ctx), time.monotonic()
             idle = {r: (cb[r] - ca[r]) / (tb - ta) for r in ctx.relays}
             run["idle_pps"] = {r: round(v, 1) for r, v in idle.items()}
-            for home in ctx.relays:
+            # With shared state one meter makes every call through the
+            # target relay: five relays allocating at once ran out of
+            # leased port blocks (relay/repl.c leases one block at a
+            # time). Without it each relay can hold only its own slice of
+            # ports, so each gets its share of the calls.
+            homes = [ctx.target] if shared(ctx) else list(ctx.relays)
+            for home in homes:
                 path = os.path.join(raw, f"balance-r{index}-{home}.json")
                 meters.append(Meter(
                     ctx, home, path,
                     f"balance-{os.getpid()}-{home}-r{index}", 0,
-                    args=["--calls", str(calls)] + METER_ARGS))
+                    args=["--calls", str(calls * len(ctx.relays) //
+                                         len(homes))] + METER_ARGS))
             for m in meters:
                 m.expect("ready", 120)
             c0, t0 = self.link_counters(ctx), time.monotonic()
@@ -194,7 +202,7 @@ class Balance(Scenario):
         run["streams"] = sum(len(r["streams"]) for r in reports)
         run["meters"] = [os.path.relpath(m.path, ctx.out_dir)
                          for m in meters]
-        for home, rep in zip(ctx.relays, reports):
+        for home, rep in zip(homes, reports):
             run["warnings"] += [f"meter {home}: {w}"
                                 for w in rep["run"]["warnings"]]
         return run
@@ -212,13 +220,18 @@ class Balance(Scenario):
         return report(ctx, runs)
 
 
+def shared(ctx):
+    """The relays share session state (a Redis node in the topology)."""
+    return bool(getattr(ctx.topo, "shared_state", False))
+
+
 def report(ctx, runs):
     """The balance report from the runs: counts pooled over the runs."""
     relays = list(ctx.relays)
     # TTLs name the relay of every direction only when every relay serves
     # every call; the link counters then also carry the relays' Redis
     # traffic, so each method is used where it is exact.
-    ttl_ok = getattr(ctx.topo, "shared_state", False)
+    ttl_ok = shared(ctx)
     method = "ttl" if ttl_ok else "packets"
     phases = {}
     for phase in ("ecmp", "weighted"):
