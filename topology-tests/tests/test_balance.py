@@ -1,7 +1,9 @@
 """The balance scenario's arithmetic (scenlib/balance.py) on the draft's
 figure and on hand-made meter reports: the fabric's next hops, FRR's
 kernel weights, the expected shares, counting streams by TTL and packets
-by link, the verdict, the table. No root, no lab."""
+by link, the verdict, the table; no root, no lab. And the scenario itself
+on a real `pair` lab (root and FRR, about 25 s; skipped otherwise)."""
+import json
 import os
 import sys
 
@@ -125,3 +127,66 @@ def test_table_and_markdown():
         "M1", "25.0%", "25.0%", "25.0%", "25.0%", "10", "10"]
     assert "measured by ttl" in text and text.endswith("pass\n")
     assert "| M2 | 75.0% | 75.0% | 75.0% | 75.0% |" in bal.markdown(rep)
+
+
+# --- the scenario on a real lab ------------------------------------------
+
+def _lab_ready():
+    if os.geteuid() != 0:
+        return "needs root: network namespaces and FRR"
+    from labnet import lab as labmod
+    from scenlib import runner
+    if labmod.can_run() is not None:
+        return f"lab cannot run: {labmod.can_run()}"
+    if any(not os.access(os.path.join(runner.BIN, b), os.X_OK)
+           for b in ("rtprelay", "failoverd", "rtpmeter", "failoverctl")):
+        return "build/bin incomplete: run make first"
+    return None
+
+
+@pytest.mark.skipif(_lab_ready() is not None, reason=str(_lab_ready()))
+def test_balance_on_pair(tmp_path):
+    """`pair` with M1 at weight 300: plain ECMP gives 50:50, weights
+    75:25, both measured (about 25 s). The report is consistent, the
+    shares are near the kernels' (within 5 points: 2,000 directions), and
+    the router gets its configured weighted ECMP back."""
+    import importlib
+    from labnet import lab as labmod
+    from scenlib import runner
+    prefix = os.environ.get("RAF_LAB_TEST_PREFIX", "raflt-")
+    lab = labmod.Lab.load("pair", prefix=prefix)
+    try:
+        lab.up()
+        ctx = runner.Context(lab)
+        ctx.failoverctl("M1", "weight", "media", "300")
+        lab.wait_nexthops("R", "203.0.113.10", 2, weights=[25, 75])
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+        cls = importlib.import_module("scenarios.balance").SCENARIO
+        reports, rc = runner.run_all(lab, [cls], calls=500,
+                                     out_dir=str(tmp_path))
+        rep = reports[0]
+        assert "error" not in rep, rep.get("error")
+        assert rep["schema"] == bal.SCHEMA and rep["calls"] == 1000
+        assert set(rep["shares"]) == {"ecmp", "weighted"}
+        assert rep["expected"]["ecmp"] == {"M1": 0.5, "M2": 0.5}
+        assert rep["expected"]["weighted"] == {"M1": 0.75, "M2": 0.25}
+        for phase in ("ecmp", "weighted"):
+            got, want = rep["shares"][phase], rep["expected"][phase]
+            assert sum(got.values()) == pytest.approx(1.0)
+            for r in ("M1", "M2"):
+                assert abs(got[r] - want[r]) < 0.05, (phase, got)
+        assert rep["verdict"] == ("pass" if rep["phases"]["weighted"][
+            "worst_points"] <= 2.0 else "fail")
+        assert rc == (0 if rep["verdict"] == "pass" else 1)
+        assert rep["runs"][0]["relay_weights"] == {"M1": 300, "M2": 100}
+        with open(tmp_path / "balance.json") as f:
+            assert json.load(f)["shares"] == rep["shares"]
+        # Weighted ECMP is back as configured.
+        assert "bandwidth ignore" not in lab.vtysh("R").run(
+            "show running-config")
+        lab.wait_nexthops("R", "203.0.113.10", 2, weights=[25, 75])
+        ctx.failoverctl("M1", "weight", "media", "auto")
+        lab.wait_nexthops("R", "203.0.113.10", 2, weights=[50, 50])
+    finally:
+        lab.down()
+    assert labmod.leftovers(prefix) == []
