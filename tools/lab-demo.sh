@@ -1,7 +1,7 @@
 #!/bin/sh
 # The lab demo behind `sudo make lab`: bring up the `pair` topology, run
-# baseline, relay-crash, host-silent, drain and restore, print the table,
-# tear down (topology-tests/lab demo; docs/lab.md). Reports go to
+# baseline, relay-crash, host-silent, drain, restore and rehash, print the
+# table, tear down (topology-tests/lab demo; docs/lab.md). Reports go to
 # topology-tests/out/. Exit status 1 when a MUST budget failed.
 if [ "$(id -u)" -ne 0 ]; then
 	echo "make lab: the lab builds network namespaces: run it as root" \

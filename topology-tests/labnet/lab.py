@@ -32,6 +32,13 @@ PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,9}-$")
 STATE_VERSION = 1
 SIM_DEV = "fo-sim"
 
+# The Redis node's server (topology.py: a topology with a Redis node shares
+# session state). Nothing is persisted: the store lives as long as the lab.
+REDIS_SERVER = "/usr/bin/redis-server"
+REDIS_CLI = "/usr/bin/redis-cli"
+REDIS_PORT = 6379
+REDIS_KEY_PREFIX = "raf"	# rtprelay's default key-prefix, rendered
+
 
 HASH_SEED_SYSCTL = "/proc/sys/net/ipv4/fib_multipath_hash_seed"
 
@@ -212,7 +219,8 @@ class Lab:
         """Build the whole lab and wait until every BGP session is
         Established and every BFD session up. start_services: True for
         every service that can run (services.py), False for none, or a
-        list of service names. On any failure, exception or signal,
+        list of service names; unless False, redis-server too when the
+        topology has a Redis node. On any failure, exception or signal,
         everything built so far is torn down before re-raising."""
         why = can_run()
         if why:
@@ -239,6 +247,11 @@ class Lab:
             self._phase("network", self._build_network)
             self._phase("frr", self._start_frr)
             self._phase("config", self._configure_frr)
+            if start_services and self.topo.shared_state:
+                # Before the relays: a relay with a redis section is ready
+                # (and failoverd announces it) only once it has loaded the
+                # table, so a store that is up first saves their retries.
+                self._phase("redis", self._start_redis)
             if start_services:
                 self._phase("services", lambda: self._start_services(
                     None if start_services is True else start_services))
@@ -305,6 +318,13 @@ class Lab:
                 # meter can tell which relay carried a stream.
                 settings.append(("net.ipv4.ip_default_ttl",
                                  topo.relay_ttl(node.name)))
+                # No ephemeral port from the relay's media range: with
+                # shared state every relay binds every call's ports, and a
+                # port some other socket took (failoverd's probe socket
+                # on the VIP got 34382 once) is one the relay cannot bind,
+                # so that call's flows hashed to this host are lost.
+                settings.append(("net.ipv4.ip_local_reserved_ports",
+                                 "%d-%d" % topo.media_ports(node.name)))
             if node.speaks_bgp:
                 # Hash flows on addresses and ports (L4), so each RTP flow
                 # of a call may go to a different relay, and one flow
@@ -424,6 +444,94 @@ class Lab:
             raise LabError("FRR rejected the configuration:\n"
                            + "\n".join(errors))
 
+    def redis_argv(self, node):
+        """redis-server for Redis node `node`: foreground, on its link
+        address only, nothing written to disk (its directory is the node's
+        etc directory, so even a stray save stays in the run directory).
+        No process title: Redis writes it over its argv and environment,
+        which would erase the lab's tag, and teardown would no longer
+        recognise the process as the lab's."""
+        addr = str(self.topo.nodes[node].ifaces[0].addr.ip)
+        return [REDIS_SERVER, "--port", str(REDIS_PORT), "--bind", addr,
+                "--save", "", "--appendonly", "no", "--protected-mode", "no",
+                "--daemonize", "no", "--dir", self.etc_dir(node),
+                "--logfile", "", "--set-proc-title", "no"]
+
+    def redis_cli(self, node, *args, timeout=2.0):
+        """redis-cli against Redis node `node`, from inside its namespace;
+        (exit status, output stripped). A short-lived helper: it is not
+        recorded, the timeout bounds it."""
+        addr = str(self.topo.nodes[node].ifaces[0].addr.ip)
+        try:
+            p = subprocess.run(["ip", "netns", "exec", self.ns(node),
+                                REDIS_CLI, "-h", addr, "-p",
+                                str(REDIS_PORT), "--raw", *args],
+                               capture_output=True, text=True,
+                               timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return -1, f"redis-cli {' '.join(args)}: no answer in " \
+                f"{timeout:g} s"
+        return p.returncode, (p.stdout or p.stderr).strip()
+
+    def redis_ok(self, node):
+        """(redis-server on node answers PING, detail)."""
+        rc, out = self.redis_cli(node, "ping")
+        return rc == 0 and out == "PONG", f"{node}: {out or rc}"
+
+    def _start_redis(self):
+        if not os.access(REDIS_SERVER, os.X_OK):
+            raise LabError(f"{self.topo.name} has a Redis node but "
+                           f"{REDIS_SERVER} is missing (make deps installs "
+                           "redis-server)")
+        started = []
+        for node in self.topo.redis_nodes:
+            os.makedirs(self.etc_dir(node.name), exist_ok=True)
+            started.append(self.spawn(node.name, "redis-server",
+                                      self.redis_argv(node.name)))
+
+        def ready():
+            self._check_alive(started)
+            bad = [d for ok, d in (self.redis_ok(p.node) for p in started)
+                   if not ok]
+            return not bad, "; ".join(bad)
+
+        wait.until(ready, 10, "redis-server to answer PING", interval=0.02)
+
+    def relay_metrics(self, node):
+        """rtprelay's metrics on relay host `node`, read from inside its
+        namespace (no process start): {"name" or "name{labels}": float}.
+        Raises netns.NetnsError when the page cannot be had."""
+        addr = str(self.topo.nodes[node].ifaces[0].addr.ip)
+        return services.parse_metrics(netns.http_get(
+            self.ns(node), addr, services.RTPRELAY_METRICS_PORT,
+            "/metrics"))
+
+    def shared_state_ok(self, node):
+        """(rtprelay on `node` holds the shared table: connected to Redis
+        and ready, detail). A relay that lost Redis keeps forwarding and
+        stays ready, but does not learn the calls created meanwhile, so
+        a steady lab needs every relay connected."""
+        try:
+            m = self.relay_metrics(node)
+        except netns.NetnsError as e:
+            return False, f"{node}: {e}"
+        ready = m.get("rtprelay_shared_state_ready")
+        conn = m.get("rtprelay_redis_connected")
+        calls = m.get("rtprelay_calls")
+        detail = (f"{node}: ready {ready:g}, Redis connected {conn:g}, "
+                  f"{calls:g} calls" if None not in (ready, conn, calls)
+                  else f"{node}: no shared-state metrics")
+        return ready == 1 and conn == 1, detail
+
+    def shared_calls(self):
+        """Calls in the shared table (SCARD of rtprelay's set of live
+        calls on the Redis node), or None when it cannot be read."""
+        if not self.topo.shared_state:
+            return None
+        rc, out = self.redis_cli(self.topo.redis_nodes[0].name, "scard",
+                                 f"{REDIS_KEY_PREFIX}:calls")
+        return int(out) if rc == 0 and out.isdigit() else None
+
     def _start_services(self, only=None):
         started = []
         for svc in services.SERVICES:
@@ -499,6 +607,13 @@ class Lab:
             ok, detail = self.sessions_ok(node.name)
             if not ok:
                 bad.append(detail)
+        if not bad:
+            # Relay hosts learn their default route from their routers:
+            # until it is in the kernel, a relay reaches neither clients
+            # nor Redis.
+            for node in self.topo.relay_hosts:
+                if not self.nexthops(node.name, "0.0.0.0/0"):
+                    bad.append(f"{node.name}: no default route yet")
         return not bad, "; ".join(bad) or "all ok"
 
     def wait_converged(self, timeout=30.0):
@@ -618,6 +733,17 @@ class Lab:
                                 self.expected_peers(node.name).items()]
                 except (frr.FrrError, subprocess.TimeoutExpired) as e:
                     n["bgp_error"] = str(e)
+            if node.role == "redis" and n["ns_exists"]:
+                ok, detail = self.redis_ok(node.name)
+                n["redis"] = {"addr": f"{node.ifaces[0].addr.ip}:"
+                              f"{REDIS_PORT}", "ping": ok,
+                              "detail": detail}
+                if ok:
+                    # The shared session table (rtprelay's keys).
+                    rc, out = self.redis_cli(node.name, "scard",
+                                             f"{REDIS_KEY_PREFIX}:calls")
+                    n["redis"]["calls"] = int(out) if rc == 0 and \
+                        out.isdigit() else None
             if node.role == "router" and n["ns_exists"]:
                 n["vip_nexthops"] = {
                     str(vip): [_nh_name(self.topo, node, nh)

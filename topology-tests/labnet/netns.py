@@ -6,11 +6,17 @@ namespace (ip -n A link add ... peer ... netns B), so no interface ever
 appears in the root namespace, even for a moment.
 """
 
+import ctypes
 import json
 import os
+import socket
 import subprocess
+import threading
 
 NETNS_DIR = "/run/netns"
+CLONE_NEWNET = 0x40000000
+
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class NetnsError(Exception):
@@ -91,3 +97,59 @@ def route_nexthops(ns, prefix, table="main"):
             out.append({"gateway": r.get("gateway"), "dev": r.get("dev"),
                         "weight": 1})
     return out
+
+
+def socket_in(ns, family=socket.AF_INET, type_=socket.SOCK_STREAM):
+    """A socket that lives in namespace ns, made without starting a
+    process: setns(2) moves only the calling thread, so a short-lived
+    thread enters ns, creates the socket and ends; a socket stays in the
+    namespace it was created in, whichever thread uses it later."""
+    out = {}
+
+    def enter():
+        try:
+            fd = os.open(os.path.join(NETNS_DIR, ns), os.O_RDONLY)
+            try:
+                if _libc.setns(fd, CLONE_NEWNET) != 0:
+                    e = ctypes.get_errno()
+                    raise OSError(e, f"setns {ns}: {os.strerror(e)}")
+            finally:
+                os.close(fd)
+            out["sock"] = socket.socket(family, type_)
+        except OSError as e:
+            out["error"] = e
+        # The thread ends here, still in ns: nothing else runs on it.
+
+    t = threading.Thread(target=enter, name=f"netns-{ns}", daemon=True)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise NetnsError(str(out["error"]))
+    return out["sock"]
+
+
+def http_get(ns, host, port, path="/", timeout=2.0):
+    """The body of an HTTP/1.0 GET from inside namespace ns (for the
+    services' metrics pages); NetnsError when it cannot be had."""
+    s = socket_in(ns)
+    try:
+        s.settimeout(timeout)
+        s.connect((host, port))
+        s.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n"
+                  .encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError as e:
+        raise NetnsError(f"{ns}: GET http://{host}:{port}{path}: {e}") \
+            from None
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    if " 200" not in status:
+        raise NetnsError(f"{ns}: GET http://{host}:{port}{path}: {status}")
+    return body.decode(errors="replace")

@@ -45,6 +45,10 @@ class Service:
         return self._argv(self.binary, conf)
 
 
+# rtprelay's Prometheus page, on the host's link address (the template's
+# metrics.listen): the lab reads it for shared-state readiness.
+RTPRELAY_METRICS_PORT = 9224
+
 SERVICES = [
     # The relay: foreground (-d), logs to stderr, which the lab keeps in
     # <rundir>/log/<node>.rtprelay.log. Up once its ng port is bound.
@@ -61,10 +65,27 @@ SERVICES = [
 ]
 
 
+def redis_section(lab, node):
+    """rtprelay's redis: section for relay host `node` (YAML text), or a
+    comment when the topology has no Redis node and relays run
+    standalone."""
+    topo = lab.topo
+    if not topo.shared_state:
+        return ("# (no redis section: the topology has no Redis node, so "
+                "each relay\n# knows only the calls created on it)")
+    from .lab import REDIS_KEY_PREFIX, REDIS_PORT
+    return (f"redis:\n"
+            f"  server: {topo.redis_addr()}:{REDIS_PORT}"
+            f"   # redis-server on {topo.redis_nodes[0].name}\n"
+            f"  node: {node.name}\n"
+            f"  key-prefix: {REDIS_KEY_PREFIX}")
+
+
 def template_vars(lab, node):
     topo = lab.topo
     ns = lab.ns(node.name)
     first = node.ifaces[0] if node.ifaces else None
+    relay = node.role == "relay-host"
     return {
         "node": node.name,
         "ns": ns,
@@ -80,7 +101,9 @@ def template_vars(lab, node):
         "rundir": lab.rundir,
         "etc": lab.etc_dir(node.name),
         "media_ports": ("%d-%d" % topo.media_ports(node.name)
-                        if node.role == "relay-host" else ""),
+                        if relay else ""),
+        "redis": redis_section(lab, node) if relay else "",
+        "relay_metrics_port": str(RTPRELAY_METRICS_PORT),
     }
 
 
@@ -104,3 +127,19 @@ def udp_bound(pid, addr, port):
             return any(line.split()[1] == want for line in f)
     except OSError:
         return False
+
+
+def parse_metrics(text):
+    """Prometheus text format -> {"name" or "name{labels}": float}.
+    Comments and lines that do not parse are skipped. Pure."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            continue
+    return out

@@ -15,7 +15,9 @@ Addressing (TEST-NET only; 192.0.2.0/24 is never used, DESIGN.md "Lab rules"):
   203.0.113.0/24     the service range: anycast VIPs, and nothing else.
 
 Clients and Redis nodes use their link address and a default route through
-the router they are linked to. ASNs (RFC 7938: one private AS per node):
+the router they are linked to. A Redis node makes the relays share session
+state: the lab runs redis-server there and every relay host gets the same
+media port range (media_ports). ASNs (RFC 7938: one private AS per node):
 routers 65001, 65002, ... and relay hosts 65101, 65102, ... in file order,
 unless a node sets `asn`.
 """
@@ -139,6 +141,21 @@ class Topology:
                 out.append((i, peer))
         return out
 
+    @property
+    def redis_nodes(self):
+        return self.role("redis")
+
+    @property
+    def shared_state(self):
+        """True when relays share session state: a Redis node exists."""
+        return bool(self.redis_nodes)
+
+    def redis_addr(self):
+        """The address redis-server listens on: the first Redis node's
+        link address (None without one)."""
+        r = self.redis_nodes
+        return r[0].ifaces[0].addr.ip if r else None
+
     def gateway(self, name):
         """Next hop of a client's or Redis node's default route."""
         return self.nodes[name].ifaces[0].peer_addr
@@ -155,10 +172,17 @@ class Topology:
         return 255 - 8 * self.relay_index(name)
 
     def media_ports(self, name):
-        """(first, last) of relay host `name`'s slice of 30000-59999. Two
-        relays never hand out the same VIP port: while they share no
-        sessions, a flow ECMP sends to the wrong relay must not meet (and
-        latch onto) another call on the same port there."""
+        """(first, last) of the VIP ports relay host `name` hands out.
+
+        With a Redis node the relays share sessions: every relay binds
+        every call's ports and leases blocks of the one range in Redis, so
+        all relay hosts get the whole of 30000-59999. Without one, each
+        relay its own slice of it: while they share no sessions, a flow
+        ECMP sends to the wrong relay must not meet (and latch onto)
+        another call on the same port there."""
+        self.relay_index(name)		# ValueError for a non-relay
+        if self.shared_state:
+            return 30000, 59999
         n = len(self.relay_hosts)
         size = min(10000, 30000 // n) // 2 * 2
         lo = 30000 + size * (self.relay_index(name) - 1)
@@ -502,6 +526,11 @@ def loads(text, file="<string>", name=None):
             errs.add(x, f"links: {a}-{b}", f"both ends in AS {na.asn}: the "
                      "lab builds eBGP sessions only")
 
+    redis = [n for n in nodes.values() if n.role == "redis"]
+    if len(redis) > 1:
+        errs.add(node_where[redis[1].name], f"nodes.{redis[1].name}",
+                 f"a second redis node (after {redis[0].name}): the relays "
+                 "of a lab share one redis-server")
     if not any(n.role == "router" for n in nodes.values()) and nodes:
         errs.add(nv, "nodes", "no router")
     if not any(n.role == "relay-host" for n in nodes.values()) and nodes:

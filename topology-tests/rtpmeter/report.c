@@ -171,6 +171,14 @@ report_lost(const struct report_dir *d)
 	return d->sent > d->rx.received ? d->sent - d->rx.received : 0;
 }
 
+uint64_t
+report_lost_after_fault(const struct report_dir *d)
+{
+	if (!d->have_mark || d->sent_after_fault < d->received_after_fault)
+		return 0;
+	return d->sent_after_fault - d->received_after_fault;
+}
+
 static int
 report_cmp_u64(const void *a, const void *b)
 {
@@ -344,6 +352,10 @@ report_json_dir(struct jw *w, const struct report_dir *d, uint64_t fault_ns)
 	jw_u64(w, "send_errors", d->send_errors);
 	jw_u64(w, "received", r->received);
 	jw_u64(w, "lost", report_lost(d));
+	if (d->have_mark)
+		jw_u64(w, "lost_after_fault", report_lost_after_fault(d));
+	else
+		jw_null(w, "lost_after_fault");
 	jw_u64(w, "duplicates", r->duplicates);
 	jw_u64(w, "reordered", r->reordered);
 	jw_u64(w, "too_old", r->too_old);

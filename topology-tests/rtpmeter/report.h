@@ -63,6 +63,9 @@ struct report_dir {
 	/* Had received nothing when the run was declared ready (--settle):
 	 * the path to the receiver did not exist, not a fault. */
 	bool		 unserved;
+	/* Sent after the fault mark, and of those received (have_mark). */
+	bool		 have_mark;
+	uint64_t	 sent_after_fault, received_after_fault;
 	struct rx_result rx;
 };
 
@@ -82,6 +85,8 @@ struct report_totals {
 
 /* Lost packets of one direction: sent but never received. */
 uint64_t report_lost(const struct report_dir *d);
+/* Of those, the ones sent after the fault mark (0 without a mark). */
+uint64_t report_lost_after_fault(const struct report_dir *d);
 
 /*
  * Totals over n directions. Quantiles are nearest-rank (the median of an

@@ -93,6 +93,9 @@ struct meter_ep {
 	uint32_t		 ovfl;		/* SO_RXQ_OVFL, cumulative */
 	uint64_t		 foreign, src_mismatch;
 	bool			 unserved;	/* silent when ready came */
+	/* Loss after the fault mark: the sender's counts when the mark was
+	 * taken; the peer's packets with an index from then on received. */
+	uint64_t		 next_at_mark, sent_at_mark, rx_after_mark;
 };
 
 struct meter {
@@ -583,6 +586,7 @@ meter_recv(struct meter *m, int k, uint64_t now)
 	struct iovec		 iov[METER_BATCH];
 	struct cmsghdr		*cm;
 	struct timespec		 ts;
+	enum rx_verdict		 verdict;
 	uint64_t		 t_ns, before;
 	uint32_t		 ovfl;
 	int64_t			 idx;
@@ -638,7 +642,10 @@ meter_recv(struct meter *m, int k, uint64_t now)
 		if (t_ns == 0)
 			t_ns = meter_realtime_ns();
 		before = e->rx.received;
-		rx_arrival(&e->rx, idx, t_ns, ttl, m->fault_rt);
+		verdict = rx_arrival(&e->rx, idx, t_ns, ttl, m->fault_rt);
+		if ((verdict == RX_NEW || verdict == RX_REORDERED) &&
+		    m->fault_rt != 0 && idx >= (int64_t)peer->next_at_mark)
+			e->rx_after_mark++;
 		if (before == 0 && e->rx.received == 1) {
 			m->last_flow_start = now;
 			if (++m->nflowing == m->neps && !m->ready)
@@ -651,8 +658,14 @@ meter_recv(struct meter *m, int k, uint64_t now)
 static void
 meter_take_mark(struct meter *m)
 {
+	int	k;
+
 	if (meter_marks == 0 || m->fault_rt != 0)
 		return;
+	for (k = 0; k < m->neps; k++) {
+		m->eps[k].next_at_mark = m->eps[k].next;
+		m->eps[k].sent_at_mark = m->eps[k].sent;
+	}
 	m->fault_rt = meter_mark_rt;
 	m->fault_mono = meter_mark_mono;
 	m->run.fault_ns = m->fault_rt;
@@ -764,6 +777,11 @@ meter_report_dir(const struct meter *m, int c, bool b_to_a,
 	d->rx_overflow = r->ovfl;
 	d->src_mismatch = r->src_mismatch;
 	d->unserved = r->unserved;
+	d->have_mark = m->fault_rt != 0;
+	if (d->have_mark) {
+		d->sent_after_fault = s->sent - s->sent_at_mark;
+		d->received_after_fault = r->rx_after_mark;
+	}
 	rx_finish(&r->rx, s->last_send_rt, m->fault_rt,
 	    m->o.broken_after_us * 1000, &d->rx);
 }

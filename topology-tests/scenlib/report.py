@@ -8,16 +8,27 @@ classified:
 
 - served: the direction flowed before the fault mark (rtpmeter's
   `unserved` is false). A direction that never flowed is *unserved*: ECMP
-  hashed its flow to a relay that does not know the call, which happens
-  while relays share no session state. Unserved directions are counted
-  apart and never enter gaps, losses or verdicts: they say nothing about
-  the fault. When relays share sessions every direction is served.
+  hashed its flow to a relay that does not know the call. Without shared
+  session state that is how relays work, so unserved directions are
+  counted apart and never enter gaps, losses or verdicts: they say nothing
+  about the fault. With shared state (a Redis node: `shared_state`) every
+  relay knows every call, so an unserved direction is a failure of the
+  product: it counts in lost_packets, the untouched numbers, and as
+  broken (its session was not working when the fault came, even if it
+  flowed later); only the gap numbers leave it out (it has no gap before
+  the fault to compare).
 - relay_before / relay_after: the relay that forwarded the direction just
   before the mark and at the end, from the TTL it arrived with (each relay
   host has its own default TTL; `ttl_map` maps received TTL to relay).
 - touched: served by a relay the scenario touched (killed, stopped,
   drained...). The others are untouched: a fault should not disturb them
-  at all, and `untouched_lost` says whether it did.
+  at all, and `untouched_lost` says whether it did. With shared state an
+  untouched direction may still move to another healthy relay (ECMP is
+  hash-threshold: a next hop that leaves or returns rehashes flows of
+  others); it stays untouched, since it must lose nothing, and
+  `untouched_moved` counts the untouched directions that changed relay
+  at least once (the TTL they arrived with changed, rtpmeter's
+  ttl_changes), also those that came back to their relay by the end.
 - broken: rtpmeter's broken (silent for --broken-after when sending
   stopped): the direction never resumed.
 
@@ -29,7 +40,13 @@ Numbers of a run (served directions only):
   served directions when the scenario touched none, or none were served
   by a touched relay).
 - lost_packets, streams_broken, sessions_broken (calls with a broken
-  served direction), untouched_lost, untouched_broken.
+  served direction), untouched_lost, untouched_broken, untouched_moved
+  (with shared state, unserved directions included as above). Losses are
+  packets sent after the fault mark and never received (rtpmeter's
+  lost_after_fault): what the fault cost. Packets lost before the mark
+  are call set-up, not the fault (with shared state the first packet of
+  a call can reach a relay a few ms before the call's replica does), and
+  are reported apart as lost_before_fault.
 - first_route_change_ms: from the mark to the first change of the VIP's
   route at any router (ip monitor); over repeats the median run's.
 
@@ -77,6 +94,11 @@ def stream_rows(meters, ttl_map, touched):
             after = ttl_map.get(s["ttl_last"], "?") \
                 if s.get("ttl_last") is not None else None
             gap = s.get("post_fault_gap_ms")
+            # A meter without the split (or a run without a mark): all of
+            # it counts as the fault's.
+            lost_after = s.get("lost_after_fault")
+            if lost_after is None:
+                lost_after = s["lost"]
             rows.append({
                 "home": home,
                 "call_id": s["call_id"],
@@ -94,7 +116,8 @@ def stream_rows(meters, ttl_map, touched):
                 "long_gaps": s["long_gaps"],
                 "sent": s["sent"],
                 "received": s["received"],
-                "lost": s["lost"],
+                "lost": lost_after,
+                "lost_before_fault": s["lost"] - lost_after,
                 "duplicates": s["duplicates"],
                 "first_arrival_ms": _rel_ms(s.get("first_arrival_ns"),
                                             fault),
@@ -102,6 +125,7 @@ def stream_rows(meters, ttl_map, touched):
                 "stop_ms": stop_ms,
                 "ttl_before_fault": s.get("ttl_before_fault"),
                 "ttl_last": s.get("ttl_last"),
+                "relay_changes": s.get("ttl_changes", 0),
             })
     return rows
 
@@ -123,17 +147,20 @@ def verdict(worst_gap_ms, sessions_broken, budget=BUDGET_MS):
     return "pass"
 
 
-def summarize(rows, budget=BUDGET_MS):
-    """The numbers of a set of rows (one run, or the runs pooled)."""
+def summarize(rows, budget=BUDGET_MS, shared_state=False):
+    """The numbers of a set of rows (one run, or the runs pooled).
+    shared_state: relays share sessions, so unserved directions are
+    failures, not a fact of life (module comment)."""
     served = [r for r in rows if r["served"]]
     if not served:
         raise ReportError(f"none of {len(rows)} stream directions flowed "
                           "before the fault: nothing was measured")
+    judged = rows if shared_state else served
     gaps = [r for r in served if r["post_fault_gap_ms"] is not None]
     worst = max(gaps, key=lambda r: r["post_fault_gap_ms"], default=None)
     touched = [r["post_fault_gap_ms"] for r in gaps if r["touched"]]
     median_of = touched or [r["post_fault_gap_ms"] for r in gaps]
-    broken = [r for r in served if r["broken"]]
+    broken = [r for r in judged if r["broken"] or not r["served"]]
     sessions = {(r.get("run"), r["home"], r["call_id"]) for r in broken}
     unserved = [r for r in rows if not r["served"]]
     moved = [r for r in served if not r["broken"] and
@@ -152,13 +179,19 @@ def summarize(rows, budget=BUDGET_MS):
         "median_of": "touched" if touched else "served",
         "worst_resumed_gap_ms": max((r["post_fault_gap_ms"] for r in gaps
                                      if not r["broken"]), default=None),
-        "lost_packets": sum(r["lost"] for r in served),
+        "lost_packets": sum(r["lost"] for r in judged),
+        "lost_before_fault": sum(r.get("lost_before_fault", 0)
+                                 for r in judged),
         "streams_broken": len(broken),
         "sessions_broken": len(sessions),
-        "untouched_lost": sum(r["lost"] for r in served
+        "untouched_lost": sum(r["lost"] for r in judged
                               if not r["touched"]),
         "untouched_broken": sum(1 for r in broken if not r["touched"]),
         "moved": len(moved),
+        "untouched_moved": sum(1 for r in served if not r["touched"]
+                               and not r["broken"] and
+                               (r.get("relay_changes", 0) > 0 or
+                                r["relay_after"] != r["relay_before"])),
     }
     out["verdict"] = verdict(out["worst_gap_ms"], out["sessions_broken"],
                              budget)
@@ -166,16 +199,19 @@ def summarize(rows, budget=BUDGET_MS):
 
 
 def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
-                    description="", target=None, notes=()):
+                    description="", target=None, notes=(),
+                    shared_state=False):
     """The document written to out/<scenario>.json. runs: one dict per
     repeat with keys rows (stream_rows), and optionally route_events,
-    actions, warnings, meters (raw report paths), restored."""
+    actions, warnings, meters (raw report paths), restored.
+    shared_state: see summarize()."""
     rows = []
     per_run = []
     for i, run in enumerate(runs):
         for r in run["rows"]:
             rows.append(dict(r, run=i))
-        summary = summarize([dict(r, run=i) for r in run["rows"]], budget)
+        summary = summarize([dict(r, run=i) for r in run["rows"]], budget,
+                            shared_state)
         per_run.append(dict(summary, run=i,
                             route_events=run.get("route_events", []),
                             first_route_change_ms=first_change(
@@ -186,7 +222,7 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
                             restored=run.get("restored"),
                             **({"crosscheck": run["crosscheck"]}
                                if "crosscheck" in run else {})))
-    total = summarize(rows, budget)
+    total = summarize(rows, budget, shared_state)
     changes = [r["first_route_change_ms"] for r in per_run
                if r["first_route_change_ms"] is not None]
     rep = {
@@ -195,6 +231,7 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
         "description": description,
         "topology": topology,
         "target": target,
+        "shared_state": bool(shared_state),
         "repeat": len(runs),
         "budget_ms": dict(budget),
         "verdict": total["verdict"],
@@ -204,11 +241,13 @@ def scenario_report(scenario, topology, runs, budget=BUDGET_MS,
         "median_of": total["median_of"],
         "worst_resumed_gap_ms": total["worst_resumed_gap_ms"],
         "lost_packets": total["lost_packets"],
+        "lost_before_fault": total["lost_before_fault"],
         "streams_broken": total["streams_broken"],
         "sessions_broken": total["sessions_broken"],
         "untouched_lost": total["untouched_lost"],
         "untouched_broken": total["untouched_broken"],
         "moved": total["moved"],
+        "untouched_moved": total["untouched_moved"],
         "served": total["served"],
         "unserved": total["unserved"],
         "unserved_flowing_at_end": total["unserved_flowing_at_end"],

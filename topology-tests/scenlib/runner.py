@@ -240,6 +240,7 @@ class Context:
                                 f"of {lab.topo.name} ({self.relays})")
         self.calls = calls
         self.out_dir = out_dir
+        self.monitors = []		# this run's RouteMonitors
         # The TTL a client receives names the relay (labnet/topology.py).
         self.ttl_map = {self.topo.client_ttl(r, self.client): r
                         for r in self.relays}
@@ -286,6 +287,27 @@ class Context:
     def run(self, node, *argv):
         return netns.run(["ip", "netns", "exec", self.lab.ns(node)]
                          + list(argv))
+
+    # the routers' VIP routes, as the monitors saw them (passive)
+    def route_changes(self):
+        """How many VIP route changes the routers' monitors have seen in
+        this run so far."""
+        n = 0
+        for m in self.monitors:
+            with m.lock:
+                n += len(m.events)
+        return n
+
+    def wait_route_change(self, since, timeout):
+        """Wait until the monitors have seen more than `since` VIP route
+        changes (a count from route_changes()); returns the new count.
+        Reads ip monitor's output: no process start, no vtysh."""
+        def cond():
+            n = self.route_changes()
+            return n > since, f"{n} route changes"
+        wait.until(cond, timeout, "a VIP route change at a router",
+                   interval=0.005)
+        return self.route_changes()
 
     # failoverd
     def failoverctl(self, node, *args, status=False, check=True):
@@ -345,7 +367,8 @@ class Context:
         for n in self.topo.nodes.values():
             names = (frr.DAEMONS if n.speaks_bgp else ()) + \
                 (("failoverd",) if n.role == "relay-host" else ()) + \
-                (("rtprelay",) if n.name in announcing else ())
+                (("rtprelay",) if n.name in announcing else ()) + \
+                (("redis-server",) if n.role == "redis" else ())
             for name in names:
                 try:
                     self.proc(n.name, name)
@@ -363,6 +386,30 @@ class Context:
             st = self.service_state(r)
             if (st == "up") != (r in announcing):
                 return False, f"{r}: failoverd service state {st}"
+        for n in self.topo.redis_nodes:
+            ok, detail = self.lab.redis_ok(n.name)
+            if not ok:
+                return False, f"redis-server not answering: {detail}"
+        if self.topo.shared_state:
+            # Connected and loaded: a relay cut off from Redis by the last
+            # fault keeps serving what it knew, and would not know the
+            # calls the next run creates on the other relays. Connected is
+            # not enough: a relay whose host lost its routes for a while
+            # (a BGP session reset) can hold a connection whose TCP
+            # retransmissions back off for seconds, so it must also hold
+            # as many calls as Redis does.
+            want = self.lab.shared_calls()
+            for r in announcing:
+                ok, detail = self.lab.shared_state_ok(r)
+                if not ok:
+                    return False, f"shared state: {detail}"
+                try:
+                    got = self.lab.relay_metrics(r).get("rtprelay_calls")
+                except netns.NetnsError as e:
+                    return False, f"shared state: {e}"
+                if got != want:
+                    return False, (f"shared state: {r} holds {got} calls, "
+                                   f"Redis {want}")
         return self.lab.all_sessions_ok()
 
     def wait_steady(self, announcing=None, timeout=STEADY_TIMEOUT):
@@ -394,6 +441,7 @@ def run_once(ctx, cls, index, tag):
         if sorted(announcing) != sorted(ctx.relays):
             ctx.wait_steady(announcing, timeout=30)
         monitors = [RouteMonitor(ctx, r.name) for r in ctx.topo.routers]
+        ctx.monitors = monitors
         if ctx.capture:
             pcap = os.path.join(raw, f"{scen.name}-r{index}.pcapng")
             dumpcap = start_capture(ctx, pcap)
@@ -412,6 +460,7 @@ def run_once(ctx, cls, index, tag):
         for m in meters:
             reports.append((m.home, m.finish(scen.after_fault + 30)))
     finally:
+        ctx.monitors = []
         for m in meters:
             m.kill(ctx.lab)
         for mon in monitors:
@@ -503,7 +552,8 @@ def run_scenario(ctx, cls, repeat=1):
             rep = rmod.scenario_report(scen.name, ctx.topo.name, runs,
                                        description=scen.description,
                                        target=ctx.target,
-                                       notes=scen_notes(ctx, scen))
+                                       notes=scen_notes(ctx, scen),
+                                       shared_state=ctx.topo.shared_state)
         except rmod.ReportError as e:
             error = error or str(e)
     if rep is None or error:
@@ -551,7 +601,15 @@ def run_own(ctx, cls, repeat):
 
 def scen_notes(ctx, scen):
     notes = []
-    if len(ctx.relays) > 1:
+    if ctx.topo.shared_state:
+        notes.append(
+            f"relays share session state through Redis on "
+            f"{ctx.topo.redis_nodes[0].name} ({ctx.topo.redis_addr()}): "
+            "any relay serves any call, so every direction is judged; a "
+            "direction that never flowed (unserved) counts as lost and "
+            "broken, and untouched directions that moved between healthy "
+            "relays (untouched_moved) must lose nothing")
+    elif len(ctx.relays) > 1:
         notes.append(
             "relays share no session state yet ([shared-state]): a call "
             "lives only on the relay whose ng port created it, so "

@@ -58,7 +58,8 @@ links:
 
 def test_pair_addressing():
     t = topology.load(topo_path("pair"))
-    assert [n.name for n in t.nodes.values()] == ["R", "M1", "M2", "CL"]
+    assert [n.name for n in t.nodes.values()] == ["R", "M1", "M2", "CL",
+                                                   "RS"]
     r, m1, m2, cl = (t.nodes[n] for n in ("R", "M1", "M2", "CL"))
     assert (r.asn, m1.asn, m2.asn, cl.asn) == (65001, 65101, 65102, None)
     assert str(r.iface_to("M1").addr) == "198.51.100.0/31"
@@ -73,11 +74,39 @@ def test_pair_addressing():
     assert (t.bfd_interval_ms, t.bfd_multiplier) == (50, 3)
     assert [p.name for _, p in t.bgp_neighbors("R")] == ["M1", "M2"]
     assert t.bgp_neighbors("CL") == []
-    # Each relay its TTL and its own VIP ports.
+    # Each relay its TTL; with shared state (RS) one range of VIP ports.
     assert (t.relay_ttl("M1"), t.relay_ttl("M2")) == (247, 239)
     assert (t.client_ttl("M1", "CL"), t.client_ttl("M2", "CL")) == (246, 238)
+    assert t.shared_state and [n.name for n in t.redis_nodes] == ["RS"]
+    assert str(t.redis_addr()) == "198.51.100.7"
+    assert str(t.gateway("RS")) == "198.51.100.6"
+    assert t.nodes["RS"].asn is None and t.nodes["RS"].loopback is None
+    assert (t.media_ports("M1"), t.media_ports("M2")) == \
+        ((30000, 59999), (30000, 59999))
+
+
+def test_port_slices_without_redis():
+    """Without a Redis node the relays share nothing: each its own slice
+    of VIP ports, so a flow hashed to the wrong relay meets no call."""
+    t = topology.loads(GOOD.replace("  CL:", "  M2: {role: relay-host}\n"
+                                    "  CL:") + "  - [R, M2]\n")
+    assert not t.shared_state and t.redis_addr() is None
     assert (t.media_ports("M1"), t.media_ports("M2")) == \
         ((30000, 39999), (40000, 49999))
+    with pytest.raises(ValueError):
+        t.media_ports("CL")
+
+
+def test_one_redis_node_at_most():
+    two = GOOD.replace("  CL:", "  RS: {role: redis}\n  RT: {role: redis}\n"
+                       "  CL:") + "  - [R, RS]\n  - [R, RT]\n"
+    errs = errors_of(two)
+    assert any("nodes.RT: a second redis node (after RS)" in e
+               for e in errs), errs
+    errs = errors_of(GOOD.replace("  CL:", "  RS: {role: redis}\n  CL:")
+                     + "  - [M1, RS]\n")
+    assert any("nodes.RS: a redis has exactly one link, to a router" in e
+               or "every link has a router" in e for e in errs), errs
 
 
 def test_draft_fig_is_the_figure():
@@ -95,7 +124,8 @@ def test_draft_fig_is_the_figure():
     assert t.nodes["CL"].iface_to("A") is not None
     # Media from M5 crosses C and A: two routers take 2 off its TTL.
     assert t.client_ttl("M5", "CL") == 255 - 8 * 5 - 2
-    assert t.media_ports("M5") == (54000, 59999)
+    assert t.media_ports("M5") == (30000, 59999)	# shared state
+    assert t.nodes["RS"].iface_to("A") is not None
     asns = [n.asn for n in t.nodes.values() if n.speaks_bgp]
     assert len(set(asns)) == len(asns)		# RFC 7938: one AS each
 
@@ -358,6 +388,10 @@ def test_pair_sessions_and_sysctls(pair):
         assert netns.sysctl_get(ns, f"net.ipv4.conf.{key}.rp_filter") == "0"
     assert netns.sysctl_get(pair.ns("M2"), "net.ipv4.ip_default_ttl") == \
         "239"
+    # No ephemeral port from the media range on relay hosts.
+    assert netns.sysctl_get(pair.ns("M1"),
+                            "net.ipv4.ip_local_reserved_ports") == \
+        "30000-59999"
     if os.path.exists(labmod.HASH_SEED_SYSCTL):
         seeds = {netns.sysctl_get(pair.ns(n),
                                   "net.ipv4.fib_multipath_hash_seed")
@@ -442,12 +476,24 @@ def test_pair_graceful_shutdown_leaves_ecmp_but_stays_as_backup(pair):
     pair.wait_nexthops("R", vip, 2)
 
 
+# With shared state a relay answers pong only once it has loaded the table
+# from Redis and holds a port block; until then "not ready". Ask until pong
+# or 8 s, each time with a new cookie (the relay answers a cookie it has
+# seen with the reply it gave then).
 NG_PING = r"""
-import socket, sys
+import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(2)
-s.sendto(b"p1 d7:command4:pinge", (sys.argv[1], 2223))
-print(s.recvfrom(100)[0].decode())
+end = time.monotonic() + 8
+n = 0
+while True:
+    n += 1
+    s.sendto(b"p%d d7:command4:pinge" % n, (sys.argv[1], 2223))
+    got = s.recvfrom(200)[0].decode()
+    if "pong" in got or time.monotonic() > end:
+        break
+    time.sleep(0.05)
+print(got)
 """
 
 
@@ -463,12 +509,37 @@ def test_pair_services_start_and_answer(pair):
         p = subprocess.run(["ip", "netns", "exec", pair.ns("CL"), PY, "-c",
                             NG_PING, addr], capture_output=True, text=True,
                            timeout=10)
-        assert p.stdout.strip() == "p1 d6:result4:ponge", p.stderr
+        assert p.stdout.strip().endswith(" d6:result4:ponge"), \
+            (p.stdout, p.stderr)
     conf = os.path.join(pair.etc_dir("M1"), "rtprelay.yaml")
     with open(conf) as f:
         text = f.read()
     assert "service-address: 203.0.113.10\n" in text
-    assert "\nports: 30000-39999\n" in text
+    # Shared state: one port range, and the Redis node's address.
+    assert "\nports: 30000-59999\n" in text
+    assert "\nredis:\n  server: 198.51.100.7:6379" in text
+    assert "\n  node: M1\n" in text
+
+
+@needs_root
+def test_pair_redis_node(pair):
+    """redis-server runs on RS, tagged like every lab process (its process
+    title would erase the tag: the lab turns it off), and every relay
+    host reaches it through the fabric."""
+    rs = [p for p in pair.procs if p.name == "redis-server"]
+    assert [p.node for p in rs] == ["RS"]
+    assert procs.is_ours(rs[0].pid, PREFIX, rs[0].start)
+    ok, detail = pair.redis_ok("RS")
+    assert ok, detail
+    for host in ("M1", "M2"):
+        p = subprocess.run(["ip", "netns", "exec", pair.ns(host),
+                            labmod.REDIS_CLI, "-h", "198.51.100.7", "ping"],
+                           capture_output=True, text=True, timeout=10)
+        assert p.stdout.strip() == "PONG", (host, p.stdout, p.stderr)
+    node = [n for n in pair.status_report()["nodes"] if n["name"] == "RS"][0]
+    assert node["redis"]["ping"] and node["redis"]["addr"] == \
+        "198.51.100.7:6379"
+    assert isinstance(node["redis"]["calls"], int)
 
 
 @needs_root
@@ -513,7 +584,11 @@ def test_draft_fig_ecmp_and_weights():
     if labmod.leftovers(PREFIX):
         pytest.fail(f"leftovers: {labmod.leftovers(PREFIX)}")
     lab = labmod.Lab.load("draft-fig", prefix=PREFIX)
-    with lab:
+    # FRR only: failoverd would announce the VIP itself once its checks
+    # rise (with shared state, seconds after the sessions, when the relays
+    # reach Redis) and undo the simulated announcements below.
+    lab.up(start_services=False)
+    try:
         print(f"\ndraft-fig up: {lab.timings}")
         vip = lab.topo.vips[0]
         hosts = [h.name for h in lab.topo.relay_hosts]
@@ -554,6 +629,8 @@ def test_draft_fig_ecmp_and_weights():
                 p.pid, str(vip), 4000), "not bound"), 5, "echo server")
         seen = flows_to(lab, "CL", 4000, 48)
         assert set(seen) == {"M4", "M5"}, seen
+    finally:
+        lab.down()
     assert_gone(PREFIX)
 
 

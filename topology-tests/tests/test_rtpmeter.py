@@ -61,7 +61,8 @@ SUMMARY_KEYS = [
     "post_fault_gap_p95_ms"]
 STREAM_KEYS = [
     "id", "call", "call_id", "direction", "src", "relay_in", "relay_out",
-    "dst", "ssrc", "sent", "send_errors", "received", "lost", "duplicates",
+    "dst", "ssrc", "sent", "send_errors", "received", "lost",
+    "lost_after_fault", "duplicates",
     "reordered", "too_old", "foreign", "rx_overflow", "src_mismatch",
     "first_arrival_ns", "last_arrival_ns", "max_gap_ms", "max_gap_start_ms",
     "max_gap_start_ns", "post_fault_gap_ms", "post_fault_gap_start_ms",
@@ -276,6 +277,7 @@ def test_clean_run(relay, meters, tmp_path):
         # 50 packets a second for 2 s, plus what went before "ready".
         assert 95 <= s["sent"] <= 110, s
         assert s["received"] == s["sent"] and s["lost"] == 0, s
+        assert s["lost_after_fault"] is None, s		# no mark
         assert s["duplicates"] == 0 and s["too_old"] == 0, s
         assert s["foreign"] == 0 and s["src_mismatch"] == 0, s
         assert s["rx_overflow"] == 0 and s["send_errors"] == 0, s
@@ -350,6 +352,7 @@ def test_relay_stopped_300ms(relay, meters, tmp_path):
     # The stopped relay queued in its sockets and then sent it all.
     assert tot["lost"] == 0
     for s in rep["streams"]:
+        assert s["lost_after_fault"] == 0, s
         assert s["post_fault_gap_ms"] >= 250, s
         assert s["post_fault_gap_ms"] < 2000, s
         assert not s["post_fault_gap_open"] and not s["broken"], s
@@ -384,6 +387,10 @@ def test_relay_killed(relay, meters, tmp_path):
         assert s["post_fault_gap_ms"] >= 1500, s
         assert s["trailing_silence_ms"] == s["post_fault_gap_ms"], s
         assert s["lost"] == s["sent"] - s["received"] > 0, s
+        # Everything sent after the kill was lost, and only that: the
+        # streams flowed until then.
+        assert 0 < s["lost_after_fault"] <= s["lost"], s
+        assert s["lost"] - s["lost_after_fault"] <= 2, s
     assert "broken: 20 of 20 streams, 10 of 10 sessions" in m.stderr()
 
 

@@ -60,6 +60,58 @@ def test_unserved_streams_are_counted_apart():
     assert s["verdict"] == "pass"
 
 
+def test_unserved_streams_are_failures_with_shared_state():
+    """With shared state every relay knows every call: a direction that
+    never flowed is a broken session, and its packets are lost, on a
+    relay the fault did not touch."""
+    m1 = meter([stream(0), stream(0, "b->a", unserved=True),
+                stream(1, gap=25.0), stream(2, first=+150.0, lost=8)])
+    s = report.summarize(rows([("M1", m1)], touched=()), shared_state=True)
+    assert (s["served"], s["unserved"]) == (2, 2)
+    assert s["lost_packets"] == 158 and s["untouched_lost"] == 158
+    # The one that first flowed after the mark counts as broken too: the
+    # call was not working when the fault came.
+    assert s["streams_broken"] == 2 and s["sessions_broken"] == 2
+    assert s["untouched_broken"] == 2
+    assert s["worst_gap_ms"] == 25.0		# no gap of its own
+    assert s["verdict"] == "must-fail"
+    rep = report.scenario_report("baseline", "pair", [
+        {"rows": rows([("M1", m1)], touched=())}], shared_state=True)
+    assert rep["shared_state"] is True and rep["sessions_broken"] == 2
+
+
+def test_untouched_streams_moving_between_healthy_relays():
+    """A rehash moves M2's stream to M1 (both healthy): still untouched,
+    counted in untouched_moved, and its loss in untouched_lost."""
+    m1 = meter([stream(0, gap=300.0, ttl_last=238)])		# M1 -> M2
+    m2 = meter([stream(0, ttl_before=238, ttl_last=246, gap=45.0, lost=2),
+                stream(1, ttl_before=238, ttl_last=238)])
+    s = report.summarize(rows([("M1", m1), ("M2", m2)]), shared_state=True)
+    assert s["moved"] == 2 and s["untouched_moved"] == 1
+    # One that moved and came back by the end (rehash): the TTL changed.
+    m2["streams"][1]["ttl_changes"] = 2
+    s = report.summarize(rows([("M1", m1), ("M2", m2)]), shared_state=True)
+    assert s["moved"] == 2 and s["untouched_moved"] == 2
+    assert s["untouched_lost"] == 2 and s["touched"] == 1
+    assert s["sessions_broken"] == 0 and s["verdict"] == "pass"
+
+
+def test_only_losses_after_the_mark_are_the_faults():
+    """rtpmeter splits losses at the mark: what was lost before (call
+    set-up) is reported apart and judges nothing."""
+    a = dict(stream(0, lost=5), lost_after_fault=2)
+    b = dict(stream(1, ttl_before=238, ttl_last=238, lost=1),
+             lost_after_fault=0)
+    r = rows([("M1", meter([a, b]))])
+    assert [(x["lost"], x["lost_before_fault"]) for x in r] == \
+        [(2, 3), (0, 1)]
+    s = report.summarize(r)
+    assert s["lost_packets"] == 2 and s["lost_before_fault"] == 4
+    assert s["untouched_lost"] == 0		# M2's was before the mark
+    rep = report.scenario_report("drain", "pair", [{"rows": r}])
+    assert rep["lost_packets"] == 2 and rep["lost_before_fault"] == 4
+
+
 def test_a_stream_first_flowing_after_the_mark_is_unserved():
     m1 = meter([stream(0), stream(1, first=+50.0)])
     r = rows([("M1", m1)])

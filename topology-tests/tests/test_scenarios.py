@@ -2,13 +2,16 @@
 through the same runner `lab run` uses (scenlib/runner.py), with rtprelay,
 failoverd, FRR and rtpmeter for real.
 
-What is asserted is the report's consistency with what was measured, not
-timings: the schema, the verdict recomputed from the report's own
-numbers, every served stream attributed (by TTL) to the relay whose ng
-port created its call (the only relay that can carry it while relays
-share no state), the crash touching exactly the streams of the crashed
-relay and no other, and the lab back in steady state afterwards.
-About 20 s. Needs root and FRR; skipped otherwise.
+`pair` has a Redis node, so the relays share calls. What is asserted is
+the report's consistency with what was measured: the schema, the verdict
+recomputed from the report's own numbers, every direction served (each
+relay knows every call) and some carried (by TTL) by the relay that did
+not create the call, the crash touching exactly the streams the crashed
+relay carried, every one of them resuming on the other relay, and the lab
+back in steady state afterwards. The one timing asserted is the issue's
+promise: relay-crash passes (every gap within the 500 ms SHOULD budget;
+the route changes about 100 ms after the kill). About 20 s. Needs root,
+FRR and redis-server; skipped otherwise.
 """
 import json
 import os
@@ -39,6 +42,8 @@ pytestmark = [
                            for b in ("rtprelay", "failoverd", "rtpmeter",
                                      "failoverctl")),
                        reason="build/bin incomplete: run make first"),
+    pytest.mark.skipif(not os.access(labmod.REDIS_SERVER, os.X_OK),
+                       reason="redis-server missing: make deps"),
 ]
 
 
@@ -70,16 +75,20 @@ def check(rep):
         assert k in rep, k
     assert rep["topology"] == "pair" and rep["repeat"] == 1
     assert rep["budget_ms"] == {"must": 2000, "should": 500}
+    assert rep["shared_state"] is True
     # The verdict follows the report's own numbers.
     assert rep["verdict"] == report.verdict(rep["worst_gap_ms"],
                                             rep["sessions_broken"])
-    assert rep["served"] + rep["unserved"] == 2 * 2 * CALLS
-    assert rep["served"] > 0
+    # Every relay knows every call: every direction flowed.
+    assert rep["served"] == 2 * 2 * CALLS and rep["unserved"] == 0
     served = [s for s in rep["streams"] if s["served"]]
     assert len(served) == rep["served"]
-    for s in served:
-        # Without shared state only the call's own relay can carry it.
-        assert s["relay_before"] == s["home"], s
+    assert {s["relay_before"] for s in served} == {"M1", "M2"}
+    # ECMP hashes flows, not calls: calls created on one relay are carried
+    # by the other too (about half of them), which only replication allows.
+    for home in ("M1", "M2"):
+        assert any(s["relay_before"] != home for s in served
+                   if s["home"] == home), home
     assert rep["streams_broken"] == sum(1 for s in served if s["broken"])
     assert rep["lost_packets"] == sum(s["lost"] for s in served)
     assert rep["untouched_lost"] == sum(s["lost"] for s in served
@@ -110,6 +119,7 @@ def test_baseline_is_quiet(ran):
     assert rep["first_route_change_ms"] is None
     assert all(s["relay_after"] == s["relay_before"] for s in served)
     assert {s["home"] for s in served} == {"M1", "M2"}
+    assert rep["verdict"] == "pass"
 
 
 def test_relay_crash_touches_only_its_relay(ran):
@@ -118,20 +128,24 @@ def test_relay_crash_touches_only_its_relay(ran):
     assert rep["target"] == "M1"
     assert rep["runs"][0]["route_events"], "R's route never changed"
     assert rep["first_route_change_ms"] > 0
+    # Touched: carried by M1 before the kill, whichever relay created
+    # the call.
     touched = [s for s in served if s["touched"]]
-    assert touched == [s for s in served if s["home"] == "M1"]
-    assert rep["touched"] == len(touched)
+    assert touched == [s for s in served if s["relay_before"] == "M1"]
+    assert rep["touched"] == len(touched) > 0
+    assert {s["home"] for s in touched} == {"M1", "M2"}
     # Two next hops become one: hash-threshold ECMP leaves M2's flows
     # where they were.
-    assert rep["untouched_broken"] == 0
+    assert rep["untouched_broken"] == 0 and rep["untouched_moved"] == 0
     assert all(not s["broken"] and s["relay_after"] == "M2"
                for s in served if not s["touched"])
-    # A touched stream either resumed (shared state) or is broken (today);
-    # a broken one's gap never closed.
+    # Every stream M1 carried resumed on M2, which knew its call.
     for s in touched:
-        assert s["broken"] == s["gap_open"], s
-    if any(s["broken"] for s in touched):
-        assert rep["verdict"] == "must-fail"
+        assert not s["broken"] and not s["gap_open"], s
+        assert s["relay_after"] == "M2", s
+    assert rep["sessions_broken"] == 0 and rep["moved"] == len(touched)
+    assert rep["verdict"] == "pass", (rep["worst_gap_ms"],
+                                      rep["runs"][0]["route_events"])
 
 
 def test_lab_is_steady_afterwards(ran):
@@ -139,7 +153,7 @@ def test_lab_is_steady_afterwards(ran):
     assert ok, detail
     # Meters, monitors and the killed relay leave no dead records behind,
     # so `lab status` stays healthy: 3 FRR daemons on R, 5 processes on
-    # each host.
+    # each host, redis-server on RS.
     procs = ran[4]
     assert all(p["alive"] for p in procs), procs
-    assert len(procs) == 13, procs
+    assert len(procs) == 14, procs

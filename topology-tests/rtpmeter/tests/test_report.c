@@ -86,6 +86,14 @@ test_lost(void **state)
 	assert_int_equal(report_lost(&d), 10);
 	d.rx.received = 101;	/* cannot happen; never wraps */
 	assert_int_equal(report_lost(&d), 0);
+	/* After the fault mark: only what was sent after it counts. */
+	assert_int_equal(report_lost_after_fault(&d), 0);	/* no mark */
+	d.have_mark = true;
+	d.sent_after_fault = 40;
+	d.received_after_fault = 37;
+	assert_int_equal(report_lost_after_fault(&d), 3);
+	d.received_after_fault = 41;	/* cannot happen; never wraps */
+	assert_int_equal(report_lost_after_fault(&d), 0);
 }
 
 static void
