@@ -21,6 +21,10 @@
 #define REPL_TOMBSTONE_TTL_MS	(REC_TOMB_US / 1000)
 #define REPL_PENDING_MAX	100000	/* deletes kept while Redis is away */
 #define REPL_CLAIMS_MAX		8	/* block leases in flight */
+/* What this relay knows of a block it does not hold (claim_pending). */
+#define REPL_BLOCK_UNKNOWN	0
+#define REPL_BLOCK_ASKED	1	/* lease in flight */
+#define REPL_BLOCK_TAKEN	2	/* leased by another relay */
 #define REPL_RESERVE_PAIRS	256	/* free pairs kept leased, at least */
 #define REPL_BACKOFF_MIN	0.1
 #define REPL_BACKOFF_MAX	2.0
@@ -109,7 +113,7 @@ struct repl {
 	double				 backoff;
 	uint32_t			 claiming;	/* leases in flight */
 	uint32_t			 reserve;	/* free pairs to hold */
-	uint8_t				*claim_pending;	/* per block */
+	uint8_t				*claim_pending;	/* REPL_BLOCK_* */
 	uint32_t			 claim_tries;
 	uint32_t			 claim_next;
 	uint32_t			 blocks;	/* held */
@@ -460,7 +464,7 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 
 	if (r->claiming > 0)
 		r->claiming--;
-	r->claim_pending[block] = 0;
+	r->claim_pending[block] = REPL_BLOCK_UNKNOWN;
 	if (rep == NULL)
 		return;
 	if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) {
@@ -477,11 +481,13 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 	} else if (rep->type == REDIS_REPLY_ERROR)
 		log_warnx("shared state: leasing a port block: %s", rep->str);
 	else {
-		/* Leased by another relay, which is likely leasing the
-		 * blocks after it too: look elsewhere. After a whole round,
-		 * wait for the lease timer instead of asking in a loop. */
-		r->claim_next = (uint32_t)(((uint64_t)block * 2654435761u +
-		    r->node_hash) % r->t->nblocks);
+		/* Leased by another relay: not asked again until the
+		 * lease timer (its owner may die), and the scan goes on
+		 * elsewhere, since the neighbour likely leases the blocks
+		 * after it too. After a whole round, wait for the timer. */
+		r->claim_pending[block] = REPL_BLOCK_TAKEN;
+		r->claim_next = (block + r->t->nblocks / 2 + 1) %
+		    r->t->nblocks;
 		if (++r->claim_tries == r->t->nblocks)
 			log_warnx("shared state: every free port block is "
 			    "leased by other relays; %" PRIu32 " held here",
@@ -505,7 +511,7 @@ repl_claim(struct repl *r)
 		if (call_block_free_pairs(r->t, b) == 0)
 			continue;
 		r->claiming++;
-		r->claim_pending[b] = 1;
+		r->claim_pending[b] = REPL_BLOCK_ASKED;
 		r->claim_next = (b + 1) % r->t->nblocks;
 		repl_lease_send(r, b, repl_claim_cb, (void *)(uintptr_t)b);
 		return 0;
@@ -543,6 +549,9 @@ repl_lease_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (!r->cmd_up || r->state < REPL_SYNCING)
 		return;
 	r->claim_tries = 0;
+	for (b = 0; b < r->t->nblocks; b++)
+		if (r->claim_pending[b] == REPL_BLOCK_TAKEN)
+			r->claim_pending[b] = REPL_BLOCK_UNKNOWN;
 	for (b = 0; b < r->t->nblocks; b++)
 		if (call_block_owned(r->t, b))
 			repl_lease_send(r, b, repl_renew_cb,
