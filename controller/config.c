@@ -13,10 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/parse.h"
 #include "controller/vty.h"
+
+_Static_assert(WEIGHT_MIN == VTY_BW_MIN && WEIGHT_MAX == VTY_BW_MAX,
+    "a weight is a link bandwidth FRR accepts");
 
 #define CONFIG_DEFAULT_HOLD_DOWN_US	(2 * 1000000ULL)
 #define CONFIG_DEFAULT_WEIGHT		100
+#define CONFIG_DEFAULT_TARGET_LOAD	80	/* percent of capacity */
+#define CONFIG_DEFAULT_MIN_WEIGHT	10	/* percent of nominal */
+#define CONFIG_DEFAULT_HYSTERESIS	10	/* percent */
+#define CONFIG_DEFAULT_WEIGHT_IVL_US	(10 * 1000000ULL)
+#define CONFIG_DEFAULT_WEIGHT_POLL_US	(1000000ULL)
 #define CONFIG_DEFAULT_DRAIN_PPS	5
 #define CONFIG_DEFAULT_DRAIN_TIMEOUT_US	(60 * 1000000ULL)
 #define CONFIG_DEFAULT_DRAIN_POLL_US	(200 * 1000ULL)
@@ -34,7 +43,15 @@ static const char *const config_frr_keys[] = {
 	"reconnect-max", "reset-sessions-on-failure", NULL
 };
 static const char *const config_service_keys[] = {
-	"vips", "weight", "checks", "relay-control", "drain", NULL
+	"vips", "weight", "capacity", "auto-weight", "checks", "relay-control",
+	"drain", NULL
+};
+static const char *const config_capacity_keys[] = {
+	"calls", "packet-rate", NULL
+};
+static const char *const config_auto_weight_keys[] = {
+	"scale-with-load", "target-load", "min-weight", "hysteresis",
+	"interval", "poll", NULL
 };
 static const char *const config_drain_keys[] = {
 	"threshold", "timeout", "poll", NULL
@@ -379,13 +396,147 @@ config_service_drain(struct service_config *svc, struct yconf *yc,
 		    &svc->drain_poll_us);
 }
 
+/* "80%" or "80": a whole percentage in [min, max]. */
+static int
+config_percent(struct yconf *yc, yaml_node_t *n, const char *what,
+    unsigned int min, unsigned int max, unsigned int *out)
+{
+	const char *s;
+	char buf[32], err[128];
+	size_t len;
+	uint64_t v;
+
+	if (yconf_str(yc, n, what, &s) == -1)
+		return -1;
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '%')
+		len--;
+	if (len == 0 || len >= sizeof(buf)) {
+		yconf_errorf(yc, n, "%s: '%s' is not a percentage from %u%% to "
+		    "%u%%", what, s, min, max);
+		return -1;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (parse_u64(buf, min, max, &v, err, sizeof(err)) == -1) {
+		yconf_errorf(yc, n, "%s: '%s' is not a percentage from %u%% to "
+		    "%u%%", what, s, min, max);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* weight: N or auto. */
+static void
+config_service_weight(struct service_config *svc, struct yconf *yc,
+    yaml_node_t *n)
+{
+	const char *s;
+	uint64_t v;
+
+	if (n->type == YAML_SCALAR_NODE && yconf_str(yc, n, "weight",
+	    &s) == 0) {
+		if (strcmp(s, "auto") == 0) {
+			svc->weight.mode = WEIGHT_AUTO;
+			return;
+		}
+		if (s[0] < '0' || s[0] > '9') {
+			yconf_errorf(yc, n, "weight: '%s' is neither a number "
+			    "from %d to %d nor 'auto'", s, WEIGHT_MIN,
+			    WEIGHT_MAX);
+			return;
+		}
+	}
+	if (yconf_u64(yc, n, "weight", WEIGHT_MIN, WEIGHT_MAX, &v) == 0)
+		svc->weight.fixed = (uint32_t)v;
+}
+
+static void
+config_service_capacity(struct service_config *svc, struct yconf *yc,
+    yaml_node_t *map)
+{
+	yaml_node_t *n;
+
+	if (yconf_map(yc, map, "capacity") == -1)
+		return;
+	yconf_check_keys(yc, map, config_capacity_keys);
+	if ((n = yconf_get(yc, map, "calls")) != NULL)
+		yconf_u64(yc, n, "capacity.calls", 1, 100000000,
+		    &svc->weight.cap_calls);
+	if ((n = yconf_get(yc, map, "packet-rate")) != NULL)
+		yconf_u64(yc, n, "capacity.packet-rate", 1, 10000000000ULL,
+		    &svc->weight.cap_pps);
+	if (yconf_get(yc, map, "calls") == NULL &&
+	    yconf_get(yc, map, "packet-rate") == NULL)
+		yconf_errorf(yc, map, "capacity: give calls, packet-rate or "
+		    "both");
+}
+
+static void
+config_service_auto_weight(struct service_config *svc, struct yconf *yc,
+    yaml_node_t *map)
+{
+	struct weight_config *w = &svc->weight;
+	yaml_node_t *n;
+
+	if (yconf_map(yc, map, "auto-weight") == -1)
+		return;
+	yconf_check_keys(yc, map, config_auto_weight_keys);
+	if ((n = yconf_get(yc, map, "scale-with-load")) != NULL)
+		yconf_bool(yc, n, "auto-weight.scale-with-load",
+		    &w->scale_with_load);
+	if ((n = yconf_get(yc, map, "target-load")) != NULL)
+		config_percent(yc, n, "auto-weight.target-load", 1, 100,
+		    &w->target_pct);
+	if ((n = yconf_get(yc, map, "min-weight")) != NULL)
+		config_percent(yc, n, "auto-weight.min-weight", 1, 100,
+		    &w->min_pct);
+	if ((n = yconf_get(yc, map, "hysteresis")) != NULL)
+		config_percent(yc, n, "auto-weight.hysteresis", 0, 90,
+		    &w->hysteresis_pct);
+	if ((n = yconf_get(yc, map, "interval")) != NULL)
+		yconf_duration_us(yc, n, "auto-weight.interval", 1000000,
+		    3600 * 1000000ULL, &w->interval_us);
+	if ((n = yconf_get(yc, map, "poll")) != NULL)
+		yconf_duration_us(yc, n, "auto-weight.poll", 100000,
+		    60 * 1000000ULL, &svc->weight_poll_us);
+}
+
+/* What only makes sense together: auto needs a capacity, the auto keys
+ * need auto, load scaling needs the relay's statistics. */
+static void
+config_service_weight_check(struct service_config *svc, struct yconf *yc,
+    yaml_node_t *svcmap)
+{
+	yaml_node_t *wn = yconf_get(yc, svcmap, "weight");
+	yaml_node_t *cap = yconf_get(yc, svcmap, "capacity");
+	yaml_node_t *aw = yconf_get(yc, svcmap, "auto-weight");
+
+	if (svc->weight.mode == WEIGHT_AUTO) {
+		if (cap == NULL)
+			yconf_errorf(yc, wn, "weight: auto needs 'capacity' "
+			    "(calls, packet-rate or both)");
+		if (svc->weight.scale_with_load && !svc->has_relay_control)
+			yconf_errorf(yc, aw, "auto-weight.scale-with-load: "
+			    "needs 'relay-control' (the load comes from the "
+			    "relay's ng statistics)");
+		return;
+	}
+	if (cap != NULL)
+		yconf_errorf(yc, cap, "capacity: only used with 'weight: "
+		    "auto'");
+	if (aw != NULL)
+		yconf_errorf(yc, aw, "auto-weight: only used with 'weight: "
+		    "auto'");
+}
+
 static void
 config_services(struct fo_config *cfg, struct yconf *yc, yaml_node_t *map)
 {
 	struct service_config *svc;
 	yaml_node_t *key, *val, *n;
 	const char *name;
-	uint64_t v;
 	int i, count;
 
 	if (yconf_map(yc, map, "services") == -1)
@@ -415,7 +566,13 @@ config_services(struct fo_config *cfg, struct yconf *yc, yaml_node_t *map)
 		svc = &cfg->services[cfg->nservices];
 		memset(svc, 0, sizeof(*svc));
 		snprintf(svc->name, sizeof(svc->name), "%s", name);
-		svc->weight = CONFIG_DEFAULT_WEIGHT;
+		svc->weight.mode = WEIGHT_FIXED;
+		svc->weight.fixed = CONFIG_DEFAULT_WEIGHT;
+		svc->weight.target_pct = CONFIG_DEFAULT_TARGET_LOAD;
+		svc->weight.min_pct = CONFIG_DEFAULT_MIN_WEIGHT;
+		svc->weight.hysteresis_pct = CONFIG_DEFAULT_HYSTERESIS;
+		svc->weight.interval_us = CONFIG_DEFAULT_WEIGHT_IVL_US;
+		svc->weight_poll_us = CONFIG_DEFAULT_WEIGHT_POLL_US;
 		svc->drain_threshold_pps = CONFIG_DEFAULT_DRAIN_PPS;
 		svc->drain_timeout_us = CONFIG_DEFAULT_DRAIN_TIMEOUT_US;
 		svc->drain_poll_us = CONFIG_DEFAULT_DRAIN_POLL_US;
@@ -433,16 +590,19 @@ config_services(struct fo_config *cfg, struct yconf *yc, yaml_node_t *map)
 			    "key 'checks'", name);
 		else
 			config_service_checks(cfg, svc, yc, n);
-		if ((n = yconf_get(yc, val, "weight")) != NULL &&
-		    yconf_u64(yc, n, "weight", VTY_BW_MIN, VTY_BW_MAX,
-		    &v) == 0)
-			svc->weight = (uint32_t)v;
+		if ((n = yconf_get(yc, val, "weight")) != NULL)
+			config_service_weight(svc, yc, n);
+		if ((n = yconf_get(yc, val, "capacity")) != NULL)
+			config_service_capacity(svc, yc, n);
+		if ((n = yconf_get(yc, val, "auto-weight")) != NULL)
+			config_service_auto_weight(svc, yc, n);
 		if ((n = yconf_get(yc, val, "relay-control")) != NULL &&
 		    yconf_hostport(yc, n, "relay-control",
 		    &svc->relay_control) == 0)
 			svc->has_relay_control = true;
 		if ((n = yconf_get(yc, val, "drain")) != NULL)
 			config_service_drain(svc, yc, n);
+		config_service_weight_check(svc, yc, val);
 		cfg->nservices++;
 	}
 }

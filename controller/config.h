@@ -21,7 +21,10 @@
  *   services:
  *     media:
  *       vips: [203.0.113.10/32]
- *       weight: 100
+ *       weight: 100                   # or auto (controller/weight.h):
+ *       # capacity: { calls: 5000, packet-rate: 500000 }
+ *       # auto-weight: { scale-with-load: yes, target-load: 80%,
+ *       #                min-weight: 10%, hysteresis: 10%, interval: 10s }
  *       checks: [relay, probe]
  *       relay-control: 127.0.0.1:2223
  *       drain: { threshold: 5, timeout: 30s }
@@ -40,6 +43,7 @@
 #include "controller/check.h"
 #include "controller/frr.h"
 #include "controller/fsm.h"
+#include "controller/weight.h"
 
 #define CONFIG_SERVICES_MAX	16
 #define CONFIG_CHECKS_MAX	64
@@ -57,10 +61,12 @@ struct service_config {
 	char		 name[CONFIG_NAME_MAX + 1];
 	struct prefix	 vips[CONFIG_VIPS_MAX];	/* /32 and /128 only */
 	int		 nvips;
-	uint32_t	 weight;		/* link bandwidth, Mbit/s */
+	struct weight_config weight;		/* fixed or auto */
+	uint64_t	 weight_poll_us;	/* load samples (auto) */
 	int		 checks[FSM_CHECKS_MAX];	/* into fo_config.checks */
 	size_t		 nchecks;
-	/* The relay's ng control address, for its packet rate (drain). */
+	/* The relay's ng control address, for its packet rate (drain)
+	 * and load (auto weight). */
 	bool		 has_relay_control;
 	union sockaddr_any relay_control;
 	uint64_t	 drain_threshold_pps;	/* drained below this rate */

@@ -225,8 +225,8 @@ control_parse_words(char **w, int nw, struct control_cmd *cmd, char *err,
 	case CONTROL_OP_WEIGHT:
 		if (nw < 2) {
 			snprintf(err, errlen, "%s: give a service name and a "
-			    "weight from %d to %d", name, CONTROL_WEIGHT_MIN,
-			    CONTROL_WEIGHT_MAX);
+			    "weight from %d to %d or 'auto'", name,
+			    CONTROL_WEIGHT_MIN, CONTROL_WEIGHT_MAX);
 			return CONTROL_E_SYNTAX;
 		}
 		if ((rc = control_parse_service(name, w[1], cmd, err,
@@ -234,18 +234,21 @@ control_parse_words(char **w, int nw, struct control_cmd *cmd, char *err,
 			return rc;
 		if (nw < 3) {
 			snprintf(err, errlen, "%s: give a weight from %d to %d "
-			    "after the service name", name, CONTROL_WEIGHT_MIN,
-			    CONTROL_WEIGHT_MAX);
+			    "or 'auto' after the service name", name,
+			    CONTROL_WEIGHT_MIN, CONTROL_WEIGHT_MAX);
 			return CONTROL_E_SYNTAX;
 		}
-		if (parse_u64(w[2], CONTROL_WEIGHT_MIN, CONTROL_WEIGHT_MAX, &v,
-		    sub, sizeof(sub)) == -1) {
+		if (strcmp(w[2], "auto") == 0)
+			cmd->weight_auto = true;
+		else if (parse_u64(w[2], CONTROL_WEIGHT_MIN,
+		    CONTROL_WEIGHT_MAX, &v, sub, sizeof(sub)) == -1) {
 			snprintf(err, errlen, "%s: '%s' is not a number from "
-			    "%d to %d", name, control_echo(w[2], e, sizeof(e)),
+			    "%d to %d nor 'auto'", name,
+			    control_echo(w[2], e, sizeof(e)),
 			    CONTROL_WEIGHT_MIN, CONTROL_WEIGHT_MAX);
 			return CONTROL_E_ARG;
-		}
-		cmd->weight = (uint32_t)v;
+		} else
+			cmd->weight = (uint32_t)v;
 		if (nw > 3) {
 			snprintf(err, errlen, "%s: unexpected '%s'", name,
 			    control_echo(w[3], e, sizeof(e)));

@@ -8,7 +8,9 @@
  *   status [--json]
  *   drain SERVICE|--all [--timeout DURATION]     (DURATION: 30, 30s, 500ms)
  *   undrain SERVICE|--all
- *   weight SERVICE N                              (N: 1..25600)
+ *   weight SERVICE N|auto                         (N: 1..25600; auto:
+ *                                                  back to the configured
+ *                                                  weight, fixed or auto)
  *   check SERVICE                                 (run its checks now)
  *   reload
  *
@@ -93,13 +95,15 @@ struct control_cmd {
 	bool		has_timeout;
 	uint64_t	timeout_us;		/* drain --timeout */
 	uint32_t	weight;			/* weight N */
+	bool		weight_auto;		/* weight auto */
 };
 
 /*
  * Parse one request line (without its "\n"). Pure. Returns 0, or the
  * 8xxx code to reply with and a message in err naming the offending word:
  * "unknown command 'drian'", "weight: '12x' is not a number from 1 to
- * 25600", "drain: give a service name or --all". CONTROL_E_SYNTAX for a
+ * 25600 nor 'auto'", "drain: give a service name or --all".
+ * CONTROL_E_SYNTAX for a
  * wrong shape (unknown command, missing or extra word, --all with a
  * service, an option twice, control characters, empty line),
  * CONTROL_E_ARG for a bad value (number, duration, service name, unknown

@@ -34,6 +34,7 @@
 #include "controller/fsm.h"
 #include "controller/relaystat.h"
 #include "controller/state.h"
+#include "controller/weight.h"
 
 /* Check latency histogram bounds (seconds), for the metrics page. */
 #define LAT_BUCKETS	10
@@ -61,11 +62,11 @@ struct fo_service {
 	struct fo		*fo;
 	int			 idx;		/* into cfg->services */
 	struct fsm_service	 fsm;
-	uint32_t		 weight;	/* in effect (config or runtime) */
-	bool			 weight_runtime;	/* set by failoverctl */
+	struct weight_state	 w;		/* w.announced is in effect */
+	ev_timer		 weight_poll;	/* load samples (auto) */
 	uint64_t		 transitions;
 	ev_timer		 fsm_timer;	/* fsm_next_deadline */
-	/* Drain: the relay's packet rate. */
+	/* Drain and auto weight: the relay's packet rate and calls. */
 	struct relaystat	*stat;
 	ev_timer		 drain_poll;
 	bool			 have_rate;
@@ -140,8 +141,8 @@ fo_save_state(struct fo *fo)
 		    svc_cfg(s)->name);
 		e[i].drained = s->fsm.state == FSM_DRAINING ||
 		    s->fsm.state == FSM_DRAINED;
-		e[i].has_weight = s->weight_runtime;
-		e[i].weight = s->weight;
+		e[i].has_weight = s->w.overridden;
+		e[i].weight = s->w.override;
 	}
 	if (state_save(fo->cfg->state_file, e, fo->cfg->nservices, err,
 	    sizeof(err)) == -1)
@@ -172,7 +173,20 @@ fo_apply(struct fo_service *s)
 	int i;
 
 	for (i = 0; i < sc->nvips; i++)
-		frr_set(s->fo->frr, &sc->vips[i], ann, s->weight);
+		frr_set(s->fo->frr, &sc->vips[i], ann, s->w.announced);
+}
+
+/* Log a change of the announced weight once, with its reason, and
+ * re-announce: another route-map on the same `network', never a withdraw. */
+static void
+fo_weight_changed(struct fo_service *s, uint32_t before, const char *by)
+{
+	char why[256];
+
+	log_info("service %s: weight %u -> %u%s: %s", svc_cfg(s)->name,
+	    before, s->w.announced, by, weight_explain(&s->w,
+	    &svc_cfg(s)->weight, why, sizeof(why)));
+	fo_apply(s);
 }
 
 static void
@@ -260,7 +274,10 @@ on_relaystat(struct relaystat *rs, bool ok, const struct relaystat_sample *st,
     const char *err, void *arg)
 {
 	struct fo_service *s = arg;
+	const struct service_config *sc = svc_cfg(s);
 	struct fsm_transition tr;
+	struct weight_load wl;
+	uint32_t before;
 
 	(void)rs;
 	if (!ok) {
@@ -274,9 +291,14 @@ on_relaystat(struct relaystat *rs, bool ok, const struct relaystat_sample *st,
 	s->have_rate = true;
 	s->last_rate = st->packet_rate;
 	if (s->fsm.state == FSM_DRAINING &&
-	    st->packet_rate < svc_cfg(s)->drain_threshold_pps &&
+	    st->packet_rate < sc->drain_threshold_pps &&
 	    fsm_drain_done(&s->fsm, mono_us(), &tr))
 		fo_transition(s, &tr);
+	wl.calls = st->sessions;
+	wl.packet_rate = st->packet_rate;
+	before = s->w.announced;
+	if (weight_sample(&s->w, &sc->weight, &wl, mono_us()))
+		fo_weight_changed(s, before, " by load");
 }
 
 /* ---- check results ---------------------------------------------------- */
@@ -440,7 +462,7 @@ fo_status_table(struct fo *fo, struct control_conn *conn)
 {
 	const struct frr_stats *fs = frr_stats(fo->frr);
 	uint64_t now = mono_us();
-	char vips[256], since[32];
+	char vips[256], since[32], why[256];
 	int i;
 	size_t j;
 
@@ -453,9 +475,12 @@ fo_status_table(struct fo *fo, struct control_conn *conn)
 		fo_age(now - s->fsm.since_us, since, sizeof(since));
 		control_reply(conn, CONTROL_DATA, false,
 		    "%-16s %-9s %9s %7u %-9s %s", sc->name,
-		    fsm_state_name(s->fsm.state), since, s->weight,
+		    fsm_state_name(s->fsm.state), since, s->w.announced,
 		    frr_ann_names[fo_ann(fsm_announce(&s->fsm))],
 		    fo_vips(sc, vips, sizeof(vips)));
+		control_reply(conn, CONTROL_DATA, false, "  weight %u: %s",
+		    s->w.announced, weight_explain(&s->w, &sc->weight, why,
+		    sizeof(why)));
 		if (s->fsm.state == FSM_DRAINING)
 			control_reply(conn, CONTROL_DATA, false,
 			    "  drain: relay rate %s pps, threshold %" PRIu64
@@ -483,6 +508,41 @@ fo_status_table(struct fo *fo, struct control_conn *conn)
 	    frr_synced(fo->frr) ? "in sync" : "syncing", fs->commands,
 	    fs->errors, fs->connects, frr_last_error(fo->frr)[0] != '\0' ?
 	    "; last error: " : "", frr_last_error(fo->frr));
+}
+
+/* "weight_detail":{...}: where the weight comes from, for programs. */
+static void
+fo_weight_json(const struct fo_service *s, struct mbuf *mb)
+{
+	const struct weight_config *wc = &svc_cfg(s)->weight;
+	const struct weight_state *w = &s->w;
+	char why[256];
+
+	mbuf_printf(mb, "\"weight_detail\":{\"source\":\"%s\",\"mode\":"
+	    "\"%s\",\"explain\":", weight_source_name(weight_source(w, wc)),
+	    wc->mode == WEIGHT_AUTO ? "auto" : "fixed");
+	json_str(mb, weight_explain(w, wc, why, sizeof(why)));
+	mbuf_printf(mb, ",\"configured\":%u,\"nominal\":%u,"
+	    "\"override\":", w->automatic, w->nominal);
+	if (w->overridden)
+		mbuf_printf(mb, "%u", w->override);
+	else
+		mbuf_printf(mb, "null");
+	mbuf_printf(mb, ",\"capacity\":");
+	if (wc->mode == WEIGHT_AUTO)
+		mbuf_printf(mb, "{\"calls\":%" PRIu64 ",\"packet_rate\":%"
+		    PRIu64 "}", wc->cap_calls, wc->cap_pps);
+	else
+		mbuf_printf(mb, "null");
+	mbuf_printf(mb, ",\"load\":");
+	if (w->have_load)
+		mbuf_printf(mb, "{\"calls\":%" PRIu64 ",\"packet_rate\":%"
+		    PRIu64 ",\"fraction\":%.4f,\"target\":%u,\"held\":"
+		    "\"%s\"}", w->load.calls, w->load.packet_rate,
+		    w->load_frac, w->target, weight_hold_name(w->hold));
+	else
+		mbuf_printf(mb, "null");
+	mbuf_printf(mb, "}");
 }
 
 static void
@@ -522,13 +582,16 @@ fo_status_json(struct fo *fo, struct mbuf *mb)
 		    "\"weight_runtime\":%s,\"transitions\":%" PRIu64
 		    ",\"vips\":[", fsm_state_name(s->fsm.state),
 		    (now - s->fsm.since_us) / 1000,
-		    frr_ann_names[fo_ann(fsm_announce(&s->fsm))], s->weight,
-		    s->weight_runtime ? "true" : "false", s->transitions);
+		    frr_ann_names[fo_ann(fsm_announce(&s->fsm))],
+		    s->w.announced, s->w.overridden ? "true" : "false",
+		    s->transitions);
 		for (k = 0; k < sc->nvips; k++) {
 			mbuf_printf(mb, "%s", k > 0 ? "," : "");
 			json_str(mb, prefix_fmt(&sc->vips[k], p, sizeof(p)));
 		}
-		mbuf_printf(mb, "],\"drain\":{\"threshold_pps\":%" PRIu64
+		mbuf_printf(mb, "],");
+		fo_weight_json(s, mb);
+		mbuf_printf(mb, ",\"drain\":{\"threshold_pps\":%" PRIu64
 		    ",\"timeout_ms\":%" PRIu64 ",\"packet_rate\":",
 		    sc->drain_threshold_pps, s->fsm.drain_timeout_us / 1000);
 		if (s->have_rate)
@@ -624,6 +687,8 @@ control_cb(struct control_conn *conn, const struct control_cmd *cmd,
 	struct fo_service *s = NULL;
 	struct fo_pending *p;
 	struct mbuf mb;
+	char why[256];
+	uint32_t before;
 	int i, idx = -1;
 	size_t j;
 	bool pending;
@@ -671,16 +736,14 @@ control_cb(struct control_conn *conn, const struct control_cmd *cmd,
 		    true, pending ? "drain in progress; see status" : "ok");
 		return;
 	case CONTROL_OP_WEIGHT:
-		if (s->weight != cmd->weight) {
-			log_info("service %s: weight %u -> %u by operator",
-			    svc_cfg(s)->name, s->weight, cmd->weight);
-			s->weight = cmd->weight;
-			fo_apply(s);
-		}
-		s->weight_runtime = cmd->weight != svc_cfg(s)->weight;
+		before = s->w.announced;
+		if (cmd->weight_auto ? weight_clear(&s->w) : weight_set(&s->w,
+		    &svc_cfg(s)->weight, cmd->weight))
+			fo_weight_changed(s, before, " by operator");
 		fo_save_state(fo);
-		control_reply(conn, CONTROL_OK, true, "%s: weight %u",
-		    svc_cfg(s)->name, s->weight);
+		control_reply(conn, CONTROL_OK, true, "%s: weight %u: %s",
+		    svc_cfg(s)->name, s->w.announced, weight_explain(&s->w,
+		    &svc_cfg(s)->weight, why, sizeof(why)));
 		return;
 	case CONTROL_OP_CHECK:
 		if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -754,7 +817,7 @@ render_metrics(struct mbuf *mb, void *arg)
 		    fo->cfg->services[i].name);
 		snprintf(lab, sizeof(lab), "service=\"%s\"", name);
 		metrics_value_u64(mb, "failoverd_service_weight", lab,
-		    fo->svcs[i].weight);
+		    fo->svcs[i].w.announced);
 	}
 	metrics_family(mb, "failoverd_check_results_total", "counter",
 	    "Check verdicts by result");
@@ -876,6 +939,20 @@ fo_start_checks(struct fo *fo)
 			check_start(fo->checks[i].chk);
 }
 
+/* Sample the relay's load while the weight follows it. */
+static void
+fo_weight_poll(struct fo_service *s)
+{
+	const struct service_config *sc = svc_cfg(s);
+
+	ev_timer_stop(s->fo->loop, &s->weight_poll);
+	if (sc->weight.mode != WEIGHT_AUTO || !sc->weight.scale_with_load ||
+	    s->stat == NULL)
+		return;
+	ev_timer_set(&s->weight_poll, 0., (double)sc->weight_poll_us / 1e6);
+	ev_timer_start(s->fo->loop, &s->weight_poll);
+}
+
 static void
 fo_init_service(struct fo *fo, int i, const struct state_entry *saved,
     int nsaved)
@@ -891,7 +968,7 @@ fo_init_service(struct fo *fo, int i, const struct state_entry *saved,
 
 	s->fo = fo;
 	s->idx = i;
-	s->weight = sc->weight;
+	weight_init(&s->w, &sc->weight);
 	fc.hold_down_us = fo->cfg->hold_down_us;
 	fc.drain_timeout_us = sc->drain_timeout_us;
 	for (j = 0; j < sc->nchecks; j++) {
@@ -905,17 +982,19 @@ fo_init_service(struct fo *fo, int i, const struct state_entry *saved,
 	s->fsm_timer.data = s;
 	ev_timer_init(&s->drain_poll, drain_poll_cb, 0., 0.);
 	s->drain_poll.data = s;
+	ev_timer_init(&s->weight_poll, drain_poll_cb, 0., 0.);
+	s->weight_poll.data = s;
 	if (sc->has_relay_control)
 		s->stat = relaystat_new(fo->loop, &sc->relay_control,
 		    sc->drain_poll_us, on_relaystat, s);
+	fo_weight_poll(s);
 	for (k = 0; k < nsaved; k++) {
 		if (strcmp(saved[k].service, sc->name) != 0)
 			continue;
 		if (saved[k].has_weight) {
-			s->weight = saved[k].weight;
-			s->weight_runtime = true;
+			weight_set(&s->w, &sc->weight, saved[k].weight);
 			log_info("service %s: weight %u restored from the "
-			    "state file", sc->name, s->weight);
+			    "state file", sc->name, s->w.announced);
 		}
 		if (saved[k].drained &&
 		    fsm_restore_drained(&s->fsm, mono_us(), &tr))
@@ -963,6 +1042,7 @@ fo_reload(struct fo *fo, struct control_conn *conn)
 	struct fo_config *next, *old = fo->cfg;
 	struct reload_ctx rc = { conn };
 	char problems[512];
+	uint32_t before;
 	int i;
 	size_t j;
 
@@ -1023,16 +1103,18 @@ fo_reload(struct fo *fo, struct control_conn *conn)
 			s->fsm.checks[j].rise = next->checks[sc->checks[j]].rise;
 			s->fsm.checks[j].fall = next->checks[sc->checks[j]].fall;
 		}
-		if (!s->weight_runtime && s->weight != sc->weight) {
-			log_info("service %s: weight %u -> %u by reload",
-			    sc->name, s->weight, sc->weight);
-			s->weight = sc->weight;
-			fo_apply(s);
-		}
+		/* A weight setting that did not change keeps its automatic
+		 * weight and history. */
+		before = s->w.announced;
+		if (memcmp(&old->services[i].weight, &sc->weight,
+		    sizeof(sc->weight)) != 0 && weight_reconfigure(&s->w,
+		    &sc->weight))
+			fo_weight_changed(s, before, " by reload");
 		relaystat_free(s->stat);
 		s->stat = sc->has_relay_control ? relaystat_new(fo->loop,
 		    &sc->relay_control, sc->drain_poll_us, on_relaystat, s) :
 		    NULL;
+		fo_weight_poll(s);
 		fo_schedule(s);
 	}
 	log_set_level(next->log_level);

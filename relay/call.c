@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define CALL_BUCKETS_MIN	1024
+#define CALL_TOMB_BUCKETS	4096
+#define CALL_TOMBS_MAX		100000
 #define CALL_OPEN_TRIES		8
 
 static uint64_t
@@ -49,6 +51,13 @@ call_table_free(struct call_table *t)
 {
 	while (t->head != NULL)
 		call_delete(t, t->head);
+	while (t->tomb_head != NULL) {
+		struct call_tomb *tb = t->tomb_head;
+
+		t->tomb_head = tb->qnext;
+		free(tb);
+	}
+	free(t->tombs);
 	free(t->pairs);
 	free(t->buckets);
 	free(t->block_own);
@@ -484,4 +493,101 @@ struct leg *
 leg_peer(struct leg *l)
 {
 	return &l->media->leg[1 - l->side];
+}
+
+static struct call_tomb **
+call_tomb_slot(const struct call_table *t, const char *id)
+{
+	struct call_tomb **pp;
+
+	for (pp = &t->tombs[call_hash(id) % CALL_TOMB_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (strcmp((*pp)->id, id) == 0)
+			return pp;
+	return pp;
+}
+
+/* Unlink from the hash chain and the expiry queue (usually its head). */
+static void
+call_tomb_unlink(struct call_table *t, struct call_tomb **slot)
+{
+	struct call_tomb *tb = *slot, **qp, *prev = NULL;
+
+	*slot = tb->hnext;
+	for (qp = &t->tomb_head; *qp != NULL; prev = *qp, qp = &(*qp)->qnext)
+		if (*qp == tb) {
+			*qp = tb->qnext;
+			break;
+		}
+	if (t->tomb_tail == tb)
+		t->tomb_tail = prev;
+	t->ntombs--;
+}
+
+void
+call_tomb_add(struct call_table *t, const char *id,
+    const struct rec_version *v, uint64_t expires_us)
+{
+	struct call_tomb **slot, *tb;
+	size_t len = strlen(id);
+
+	if (t->tombs == NULL &&
+	    (t->tombs = calloc(CALL_TOMB_BUCKETS, sizeof(*t->tombs))) == NULL)
+		return;
+	slot = call_tomb_slot(t, id);
+	if (*slot != NULL) {
+		if (v->ver > (*slot)->v.ver || (v->ver == (*slot)->v.ver &&
+		    v->node > (*slot)->v.node))
+			(*slot)->v = *v;
+		return;
+	}
+	if (t->ntombs >= CALL_TOMBS_MAX && t->tomb_head != NULL) {
+		tb = t->tomb_head;
+		call_tomb_remove(t, tb->id);
+		slot = call_tomb_slot(t, id);
+	}
+	if ((tb = malloc(sizeof(*tb) + len + 1)) == NULL)
+		return;
+	memcpy(tb->id, id, len + 1);
+	tb->v = *v;
+	tb->expires_us = expires_us;
+	tb->hnext = NULL;
+	tb->qnext = NULL;
+	*slot = tb;
+	if (t->tomb_tail != NULL)
+		t->tomb_tail->qnext = tb;
+	else
+		t->tomb_head = tb;
+	t->tomb_tail = tb;
+	t->ntombs++;
+}
+
+const struct rec_version *
+call_tomb_find(const struct call_table *t, const char *id)
+{
+	struct call_tomb **slot;
+
+	if (t->tombs == NULL)
+		return NULL;
+	slot = call_tomb_slot(t, id);
+	return *slot != NULL ? &(*slot)->v : NULL;
+}
+
+void
+call_tomb_remove(struct call_table *t, const char *id)
+{
+	struct call_tomb **slot, *tb;
+
+	if (t->tombs == NULL || *(slot = call_tomb_slot(t, id)) == NULL)
+		return;
+	tb = *slot;
+	call_tomb_unlink(t, slot);
+	free(tb);
+}
+
+void
+call_tomb_expire(struct call_table *t, uint64_t now_us)
+{
+	while (t->tomb_head != NULL && t->tomb_head->expires_us <= now_us)
+		call_tomb_remove(t, t->tomb_head->id);
 }

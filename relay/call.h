@@ -106,6 +106,19 @@ struct call {
 	struct call	*prev, *next;	/* all calls, oldest first */
 };
 
+/*
+ * A call deleted lately (shared state): the version of its delete, so that
+ * an older copy of the call arriving afterwards (a relay pushing what it
+ * held during a store outage, a load reply racing an event) does not bring
+ * it back.
+ */
+struct call_tomb {
+	struct call_tomb	*hnext, *qnext;
+	uint64_t		 expires_us;	/* monotonic */
+	struct rec_version	 v;
+	char			 id[];
+};
+
 /* What changed in a call and is still to be written to the shared store. */
 #define CALL_DIRTY_SIG		0x1u	/* tags, media, ports, SDP */
 #define CALL_DIRTY_ACT		0x2u	/* media seen here lately */
@@ -144,6 +157,10 @@ struct call_table {
 	uint32_t	  owned_free;	/* free pairs in owned blocks */
 	/* Calls changed here, not yet written (see CALL_DIRTY_*). */
 	struct call	 *dirty_head;
+	/* Deleted calls, hashed, and in order of expiry. */
+	struct call_tomb **tombs;
+	struct call_tomb  *tomb_head, *tomb_tail;
+	size_t		   ntombs;
 };
 
 /* Ports port_min..port_max (port_min even). 0 or -1 (allocation). */
@@ -187,6 +204,16 @@ void	call_leg_sync_rtcp(struct call_table *t, struct leg *l);
 void	call_mark_dirty(struct call_table *t, struct call *c, uint32_t bits);
 /* Take the dirty list (the caller clears each call's dirty bits). */
 struct call *call_take_dirty(struct call_table *t);
+
+/* Remember the delete of call id at version v until expires_us (a newer
+ * version replaces an older one). The oldest go first beyond 100000. */
+void	call_tomb_add(struct call_table *t, const char *id,
+	    const struct rec_version *v, uint64_t expires_us);
+/* The version of id's delete, or NULL. */
+const struct rec_version *call_tomb_find(const struct call_table *t,
+	    const char *id);
+void	call_tomb_remove(struct call_table *t, const char *id);
+void	call_tomb_expire(struct call_table *t, uint64_t now_us);
 
 /* Port allocator, exposed for tests: an even port, or 0 if none is free. */
 uint16_t call_port_alloc(struct call_table *t);

@@ -604,10 +604,18 @@ rec_apply_sig(struct call_table *t, const struct relay_config *cfg,
 	enum rec_outcome out = REC_INVALID;
 	int i, s;
 
+	const struct rec_version *tomb;
+
 	if (c != NULL && !rec_newer(&h->v, &c->sig_ver))
 		return REC_STALE;
-	if (c == NULL && h->deleted)
-		return REC_STALE;	/* nothing to delete */
+	if (c == NULL && (tomb = call_tomb_find(t, id)) != NULL &&
+	    !rec_newer(&h->v, tomb))
+		return REC_STALE;	/* deleted after this was written */
+	if (c == NULL && h->deleted) {
+		/* Nothing to delete, but an older copy must not revive it. */
+		call_tomb_add(t, id, &h->v, now_us + REC_TOMB_US);
+		return REC_STALE;
+	}
 	if ((sig = malloc(sizeof(*sig))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return REC_INVALID;
@@ -617,6 +625,7 @@ rec_apply_sig(struct call_table *t, const struct relay_config *cfg,
 		goto done;
 	if (h->deleted) {
 		call_delete(t, c);
+		call_tomb_add(t, id, &h->v, now_us + REC_TOMB_US);
 		info->deleted = true;
 		out = REC_APPLIED;
 		goto done;
@@ -628,6 +637,7 @@ rec_apply_sig(struct call_table *t, const struct relay_config *cfg,
 		goto done;
 	}
 	if (c == NULL) {
+		call_tomb_remove(t, id);	/* the id is live again */
 		if ((c = call_create(t, id, now_us, now_wall)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			goto done;

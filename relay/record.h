@@ -43,6 +43,8 @@
 #define REC_VALUE_MAX	8192	/* far above a real record (~1.5 kB) */
 #define REC_FIELD_MAX	8	/* "l7.1" and NUL */
 #define REC_EVENT_MAX	(REC_VALUE_MAX + CALL_ID_MAX + 64)
+/* How long a relay and Redis remember a delete (call_tomb_add). */
+#define REC_TOMB_US	(600 * 1000000ULL)
 
 enum rec_kind {
 	REC_SIG,

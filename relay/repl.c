@@ -18,8 +18,14 @@
 #include "common/log.h"
 #include "common/mono.h"
 
-#define REPL_TOMBSTONE_TTL_MS	600000	/* how long a delete is remembered */
+#define REPL_TOMBSTONE_TTL_MS	(REC_TOMB_US / 1000)
 #define REPL_PENDING_MAX	100000	/* deletes kept while Redis is away */
+#define REPL_CLAIMS_MAX		8	/* block leases in flight */
+/* What this relay knows of a block it does not hold (claim_pending). */
+#define REPL_BLOCK_UNKNOWN	0
+#define REPL_BLOCK_ASKED	1	/* lease in flight */
+#define REPL_BLOCK_TAKEN	2	/* leased by another relay */
+#define REPL_RESERVE_PAIRS	256	/* free pairs kept leased, at least */
 #define REPL_BACKOFF_MIN	0.1
 #define REPL_BACKOFF_MAX	2.0
 #define REPL_KEY_MAX		(RELAY_PREFIX_MAX + CALL_ID_MAX + 16)
@@ -105,7 +111,9 @@ struct repl {
 	uint32_t			 load_total;
 	uint64_t			 ping_sent;	/* mono µs, 0 = none */
 	double				 backoff;
-	bool				 claiming;
+	uint32_t			 claiming;	/* leases in flight */
+	uint32_t			 reserve;	/* free pairs to hold */
+	uint8_t				*claim_pending;	/* REPL_BLOCK_* */
 	uint32_t			 claim_tries;
 	uint32_t			 claim_next;
 	uint32_t			 blocks;	/* held */
@@ -129,7 +137,7 @@ struct repl {
 
 static void repl_connect(struct repl *r);
 static void repl_teardown(struct repl *r, const char *why);
-static void repl_claim(struct repl *r);
+static int repl_claim(struct repl *r);
 
 static void
 repl_set_state(struct repl *r, enum repl_state s)
@@ -270,7 +278,8 @@ repl_send(struct repl *r, const char *id, const char *field,
 	snprintf(w->field, sizeof(w->field), "%s", field);
 	memcpy(w->id, id, idlen + 1);
 	repl_call_key(r, id, key, sizeof(key));
-	snprintf(ttl, sizeof(ttl), "%d", REPL_TOMBSTONE_TTL_MS);
+	snprintf(ttl, sizeof(ttl), "%llu",
+	    (unsigned long long)REPL_TOMBSTONE_TTL_MS);
 	argv[0] = "EVAL";
 	argv[1] = repl_write_lua;
 	argv[2] = "2";
@@ -379,10 +388,13 @@ repl_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			c->dnext = NULL;
 			repl_flush_call(r, c);
 		}
-	if (r->state >= REPL_SYNCING && !r->claiming &&
+	/* Keep a reserve of free pairs, asking for several blocks at once:
+	 * offers come in bursts and must never wait for Redis. */
+	while (r->state >= REPL_SYNCING && r->claiming < REPL_CLAIMS_MAX &&
 	    r->claim_tries < r->t->nblocks &&
-	    r->t->owned_free < r->cfg->redis_port_block / 2 + 1)
-		repl_claim(r);
+	    r->t->owned_free + r->claiming * r->t->block_pairs < r->reserve)
+		if (repl_claim(r) == -1)
+			break;
 }
 
 void
@@ -395,6 +407,7 @@ repl_call_ended(struct repl *r, struct call *c)
 
 	v.ver = rec_next_version(&c->sig_ver, wall_us());
 	v.node = r->node_hash;
+	call_tomb_add(r->t, c->id, &v, mono_us() + REC_TOMB_US);
 	len = rec_encode_sig(c, &v, true, wall_us(), val, sizeof(val));
 	if (len == 0)
 		return;
@@ -449,7 +462,9 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 	redisReply *rep = reply;
 	uint32_t block = (uint32_t)(uintptr_t)priv;
 
-	r->claiming = false;
+	if (r->claiming > 0)
+		r->claiming--;
+	r->claim_pending[block] = REPL_BLOCK_UNKNOWN;
 	if (rep == NULL)
 		return;
 	if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) {
@@ -463,40 +478,45 @@ repl_claim_cb(redisAsyncContext *ac, void *reply, void *priv)
 			    r->t->port_min + 2 * (block + 1) *
 			    r->t->block_pairs - 1);
 		}
-		r->claim_next = block + 1;
-		repl_check_ready(r);
 	} else if (rep->type == REDIS_REPLY_ERROR)
 		log_warnx("shared state: leasing a port block: %s", rep->str);
 	else {
-		r->claim_next = block + 1;
-		/* Leased by others: after a whole round, wait for the
-		 * lease timer instead of asking Redis in a loop. */
+		/* Leased by another relay: not asked again until the
+		 * lease timer (its owner may die), and the scan goes on
+		 * elsewhere, since the neighbour likely leases the blocks
+		 * after it too. After a whole round, wait for the timer. */
+		r->claim_pending[block] = REPL_BLOCK_TAKEN;
+		r->claim_next = (block + r->t->nblocks / 2 + 1) %
+		    r->t->nblocks;
 		if (++r->claim_tries == r->t->nblocks)
 			log_warnx("shared state: every free port block is "
 			    "leased by other relays; %" PRIu32 " held here",
 			    r->blocks);
 	}
+	repl_check_ready(r);
 	/* The next prepare round asks again if still short. */
 }
 
-/* Lease the next block worth having (one request at a time). */
-static void
+/* Ask for the next block worth having. -1 if there is none to ask for. */
+static int
 repl_claim(struct repl *r)
 {
 	uint32_t i, b;
 
 	for (i = 0; i < r->t->nblocks; i++) {
 		b = (r->claim_next + i) % r->t->nblocks;
-		if (call_block_owned(r->t, b))
+		if (call_block_owned(r->t, b) || r->claim_pending[b])
 			continue;
 		/* A block still full of a dead relay's calls is no help. */
 		if (call_block_free_pairs(r->t, b) == 0)
 			continue;
-		r->claiming = true;
-		r->claim_next = b;
+		r->claiming++;
+		r->claim_pending[b] = REPL_BLOCK_ASKED;
+		r->claim_next = (b + 1) % r->t->nblocks;
 		repl_lease_send(r, b, repl_claim_cb, (void *)(uintptr_t)b);
-		return;
+		return 0;
 	}
+	return -1;
 }
 
 static void
@@ -530,6 +550,9 @@ repl_lease_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	r->claim_tries = 0;
 	for (b = 0; b < r->t->nblocks; b++)
+		if (r->claim_pending[b] == REPL_BLOCK_TAKEN)
+			r->claim_pending[b] = REPL_BLOCK_UNKNOWN;
+	for (b = 0; b < r->t->nblocks; b++)
 		if (call_block_owned(r->t, b))
 			repl_lease_send(r, b, repl_renew_cb,
 			    (void *)(uintptr_t)b);
@@ -544,7 +567,9 @@ repl_check_ready(struct repl *r)
 		repl_set_state(r, REPL_UP);
 		r->backoff = REPL_BACKOFF_MIN;
 	}
-	if (!r->ready && r->load_done && r->blocks > 0) {
+	/* Ready once loaded and the first leases are back (the reserve, or
+	 * whatever the other relays left). */
+	if (!r->ready && r->load_done && r->blocks > 0 && r->claiming == 0) {
 		r->ready = true;
 		log_info("shared state ready: %" PRIu64 " calls loaded, %zu "
 		    "calls in the table, %" PRIu32 " port blocks", r->loaded,
@@ -814,7 +839,6 @@ repl_teardown(struct repl *r, const char *why)
 		    r->ip, r->port, why, r->ready ? "" : "; not ready");
 	repl_set_state(r, REPL_DOWN);
 	r->cmd_up = r->sub_up = false;
-	r->claiming = false;
 	r->load_done = false;
 	ev_timer_set(&r->kill_w, 0, 0);
 	ev_timer_start(r->loop, &r->kill_w);
@@ -901,6 +925,18 @@ repl_open(struct ev_loop *loop, const struct relay_config *cfg,
 		return NULL;
 	}
 	r->claim_next = r->node_hash % t->nblocks;
+	/* Four blocks, or 256 pairs if blocks are small; never more than a
+	 * quarter of the range, which the other relays need too. */
+	r->reserve = 4 * t->block_pairs > REPL_RESERVE_PAIRS ?
+	    4 * t->block_pairs : REPL_RESERVE_PAIRS;
+	if (r->reserve > t->npairs / 4)
+		r->reserve = t->npairs / 4 > t->block_pairs ? t->npairs / 4 :
+		    t->block_pairs;
+	if ((r->claim_pending = calloc(t->nblocks, 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		return NULL;
+	}
 	r->backoff = REPL_BACKOFF_MIN;
 	repl_set_state(r, REPL_DOWN);
 
@@ -947,6 +983,7 @@ repl_close(struct repl *r)
 		r->pending = p->next;
 		free(p);
 	}
+	free(r->claim_pending);
 	free(r);
 }
 

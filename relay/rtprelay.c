@@ -194,6 +194,7 @@ sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	r->ng.now_us = now;
+	call_tomb_expire(&r->calls, now);
 	for (c = r->calls.head; c != NULL; c = next) {
 		next = c->next;
 		if (sweep_idle(r, c, now, wall) > r->cfg.media_timeout_us)

@@ -130,7 +130,15 @@ test_parse_valid(void **state)
 		assert_int_equal(cmd.has_timeout, c->has_timeout);
 		assert_int_equal(cmd.timeout_us, c->timeout_us);
 		assert_int_equal(cmd.weight, c->weight);
+		assert_false(cmd.weight_auto);
 	}
+	/* weight SERVICE auto: back to the configured weight. */
+	assert_int_equal(control_parse("weight web  auto", &cmd, err,
+	    sizeof(err)), 0);
+	assert_int_equal(cmd.op, CONTROL_OP_WEIGHT);
+	assert_string_equal(cmd.service, "web");
+	assert_true(cmd.weight_auto);
+	assert_int_equal(cmd.weight, 0);
 }
 
 /* The longest request: 511 bytes of text. One more is too long. */
@@ -232,22 +240,32 @@ test_parse_errors(void **state)
 		    "'web' and --all given together: give one of them" },
 		/* weight */
 		{ "weight", CONTROL_E_SYNTAX, "weight: give a service name "
-		    "and a weight from 1 to 25600" },
+		    "and a weight from 1 to 25600 or 'auto'" },
 		{ "weight web", CONTROL_E_SYNTAX, "weight: give a weight from "
-		    "1 to 25600 after the service name" },
+		    "1 to 25600 or 'auto' after the service name" },
 		{ "weight web 12x", CONTROL_E_ARG,
-		    "weight: '12x' is not a number from 1 to 25600" },
+		    "weight: '12x' is not a number from 1 to 25600 "
+		    "nor 'auto'" },
 		{ "weight web 0", CONTROL_E_ARG,
-		    "weight: '0' is not a number from 1 to 25600" },
+		    "weight: '0' is not a number from 1 to 25600 "
+		    "nor 'auto'" },
 		{ "weight web 25601", CONTROL_E_ARG,
-		    "weight: '25601' is not a number from 1 to 25600" },
+		    "weight: '25601' is not a number from 1 to 25600 "
+		    "nor 'auto'" },
 		{ "weight web -1", CONTROL_E_ARG,
-		    "weight: '-1' is not a number from 1 to 25600" },
+		    "weight: '-1' is not a number from 1 to 25600 "
+		    "nor 'auto'" },
 		{ "weight web +5", CONTROL_E_ARG,
-		    "weight: '+5' is not a number from 1 to 25600" },
+		    "weight: '+5' is not a number from 1 to 25600 "
+		    "nor 'auto'" },
 		{ "weight web 99999999999999999999999", CONTROL_E_ARG,
 		    "weight: '99999999999999999999999' is not a number from 1 "
-		    "to 25600" },
+		    "to 25600 nor 'auto'" },
+		{ "weight web Auto", CONTROL_E_ARG,
+		    "weight: 'Auto' is not a number from 1 to 25600 "
+		    "nor 'auto'" },
+		{ "weight web auto 5", CONTROL_E_SYNTAX,
+		    "weight: unexpected '5'" },
 		{ "weight web 5 6", CONTROL_E_SYNTAX,
 		    "weight: unexpected '6'" },
 		{ "weight --all 5", CONTROL_E_ARG,
@@ -751,7 +769,7 @@ test_server_bad_requests(void **state)
 	    "8001 control character 0x00 in request\n"
 	    "8001 control character 0x09 in request\n"
 	    "8001 empty request\n"
-	    "8002 weight: '0' is not a number from 1 to 25600\n"
+	    "8002 weight: '0' is not a number from 1 to 25600 nor 'auto'\n"
 	    "1000-svc web up\n"
 	    "0000 ok\n");
 	assert_int_equal(f->calls, 1);
@@ -1189,7 +1207,7 @@ test_ctl(void **state)
 	assert_int_equal(run_ctl(f, out, err, sizeof(out), "-s", f->path,
 	    "weight", "web", "12x", NULL), 2);
 	assert_non_null(strstr(err, "failoverctl: weight: '12x' is not a "
-	    "number from 1 to 25600\n"));
+	    "number from 1 to 25600 nor 'auto'\n"));
 	assert_int_equal(run_ctl(f, out, err, sizeof(out), "-s", f->path,
 	    "-j", "drain", "web", NULL), 2);
 	assert_int_equal(run_ctl(f, out, err, sizeof(out), "-s", f->path,

@@ -247,6 +247,53 @@ test_tombstone(void **state)
 	assert_int_equal(apply(f, &f->b, "call-3", "s", f->val, f->len),
 	    REC_STALE);
 	assert_null(call_find(&f->b, "call-3"));
+	/* An older live copy arriving after the delete (another relay
+	 * pushing what it held during an outage) does not revive it... */
+	encode_sig(f, c, 0x1000, 7, false);
+	assert_int_equal(apply(f, &f->b, "call-3", "s", f->val, f->len),
+	    REC_STALE);
+	assert_null(call_find(&f->b, "call-3"));
+	/* ...a newer one (the call-id used again) does. */
+	encode_sig(f, c, 0x2000, 7, false);
+	assert_int_equal(apply(f, &f->b, "call-3", "s", f->val, f->len),
+	    REC_APPLIED);
+	assert_null(call_tomb_find(&f->b, "call-3"));
+	/* The table that wrote the call learns its delete too. */
+	encode_sig(f, c, 0x3000, 7, true);
+	assert_int_equal(apply(f, &f->a, "call-3", "s", f->val, f->len),
+	    REC_APPLIED);	/* table a held it: c is gone now */
+	assert_int_equal(call_tomb_find(&f->a, "call-3")->ver, 0x3000);
+	call_tomb_expire(&f->a, UINT64_MAX);
+	assert_null(call_tomb_find(&f->a, "call-3"));
+}
+
+/* Tombstones expire in order; the table keeps a bounded number. */
+static void
+test_tomb_table(void **state)
+{
+	struct fix *f = *state;
+	struct rec_version v = { 5, 1 }, w = { 6, 1 };
+	char id[32];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		call_tomb_add(&f->b, id, &v, (uint64_t)i);
+	}
+	assert_int_equal(f->b.ntombs, 1000);
+	call_tomb_add(&f->b, "t7", &w, 5000);	/* newer: updated in place */
+	assert_int_equal(call_tomb_find(&f->b, "t7")->ver, 6);
+	call_tomb_add(&f->b, "t7", &v, 5000);	/* older: ignored */
+	assert_int_equal(call_tomb_find(&f->b, "t7")->ver, 6);
+	call_tomb_remove(&f->b, "t999");	/* the tail */
+	call_tomb_add(&f->b, "new", &v, 2000);
+	call_tomb_expire(&f->b, 499);
+	assert_int_equal(f->b.ntombs, 500);
+	assert_null(call_tomb_find(&f->b, "t499"));
+	assert_non_null(call_tomb_find(&f->b, "t500"));
+	call_tomb_expire(&f->b, 1999);
+	assert_int_equal(f->b.ntombs, 1);
+	assert_non_null(call_tomb_find(&f->b, "new"));
 }
 
 static void
@@ -562,6 +609,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sig_update_media, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tombstone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tomb_table, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_latch_and_activity, setup,
 		    teardown),

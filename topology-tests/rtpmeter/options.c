@@ -20,12 +20,13 @@ opts_usage(FILE *f)
 {
 	fprintf(f,
 "usage: rtpmeter --ng HOST:PORT [--local ADDR|FIRST-LAST]... [--ports LO-HI]\n"
-"                [--calls N] [--duration D] [--after-fault D] [--ptime MS]\n"
+"                [--calls N] [--call-rate N] [--duration D]\n"
+"                [--after-fault D] [--ptime MS]\n"
 "                [--size B] [--pt 0|8] [--broken-after D] [--long-gap D]\n"
 "                [--drain D] [--ready-timeout D] [--settle D]\n"
 "                [--ng-timeout MS]\n"
 "                [--ng-tries N] [--ping-wait D] [--out FILE]\n"
-"                [--call-prefix STR] [--no-delete] [-v]\n"
+"                [--call-prefix STR] [--no-delete] [--rtcp-mux] [-v]\n"
 "Creates calls through an ng server (rtprelay, rtpengine) as a SIP proxy\n"
 "would, sends RTP both ways on every call and reports, per stream and\n"
 "direction, loss, duplicates, reordering and the gaps around a fault mark.\n"
@@ -36,6 +37,8 @@ opts_usage(FILE *f)
 "  --ports LO-HI        local ports for the endpoints (default: the kernel's)\n"
 "  --calls N            calls, two endpoints and two directions each,\n"
 "                       1..%d (default 10)\n"
+"  --call-rate N        create at most N calls a second, 1..100000\n"
+"                       (default: as fast as the relay answers)\n"
 "  --duration D         traffic after every stream has flowed (default 10s)\n"
 "  --after-fault D      end the run this long after the fault mark\n"
 "                       (default: run the whole --duration)\n"
@@ -58,6 +61,8 @@ opts_usage(FILE *f)
 "  --out FILE           write the JSON report here\n"
 "  --call-prefix STR    call-ids are STR-<n> (default rtpmeter-<pid>-<rand>)\n"
 "  --no-delete          leave the calls on the relay at the end\n"
+"  --rtcp-mux           offer and answer a=rtcp-mux: the relay then needs\n"
+"                       no RTCP sockets (2 per call instead of 4)\n"
 "SIGUSR1 marks the fault (first one wins). stdout carries one line per\n"
 "event for the orchestrator: 'calls N', 'ready <ns>' (or 'not-ready F T'),\n"
 "'fault <ns>', 'stop <ns>', 'done' (CLOCK_REALTIME ns); the summary goes to\n"
@@ -257,12 +262,14 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 		{ "drain", required_argument, NULL, 'D' },
 		{ "ready-timeout", required_argument, NULL, 'R' },
 		{ "settle", required_argument, NULL, 'S' },
+		{ "call-rate", required_argument, NULL, 'r' },
 		{ "ng-timeout", required_argument, NULL, 'o' },
 		{ "ng-tries", required_argument, NULL, 'y' },
 		{ "ping-wait", required_argument, NULL, 'W' },
 		{ "out", required_argument, NULL, 'O' },
 		{ "call-prefix", required_argument, NULL, 'x' },
 		{ "no-delete", no_argument, NULL, 'N' },
+		{ "rtcp-mux", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -317,6 +324,11 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 		case 'c':
 			if (opts_num("calls", optarg, 1, OPTS_MAX_CALLS,
 			    &o->calls, err, errlen) == -1)
+				return -1;
+			break;
+		case 'r':
+			if (opts_num("call-rate", optarg, 1, 100000,
+			    &o->call_rate, err, errlen) == -1)
 				return -1;
 			break;
 		case 'd':
@@ -404,6 +416,9 @@ opts_parse(int argc, char *argv[], struct meter_opts *o, char *err,
 			break;
 		case 'N':
 			o->no_delete = true;
+			break;
+		case 'M':
+			o->rtcp_mux = true;
 			break;
 		case 'v':
 			o->verbose = true;

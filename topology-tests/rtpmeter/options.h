@@ -25,6 +25,7 @@ struct meter_opts {
 	int			 nlocals;
 	uint16_t		 port_lo, port_hi;	/* 0, 0: kernel picks */
 	int			 calls;
+	int			 call_rate;	/* calls/s at setup; 0: no limit */
 	int			 ptime_ms;
 	int			 size;	/* UDP payload, RTP header incl. */
 	int			 pt;		/* 0 (PCMU) or 8 (PCMA) */
@@ -44,6 +45,7 @@ struct meter_opts {
 	const char		*out;		/* JSON file; NULL: none */
 	char			 prefix[OPTS_PREFIX_MAX + 1];	/* or "" */
 	bool			 no_delete;
+	bool			 rtcp_mux;	/* a=rtcp-mux in both SDPs */
 	bool			 verbose;
 };
 

@@ -283,6 +283,7 @@ report_json_run(struct jw *w, const struct report_run *run)
 	jw_i64(w, "ptime_ms", run->ptime_ms);
 	jw_i64(w, "size", run->size);
 	jw_i64(w, "payload_type", run->pt);
+	jw_bool(w, "rtcp_mux", run->rtcp_mux);
 	jw_ms(w, "duration_ms", (int64_t)run->duration_us * 1000);
 	jw_ms_if(w, "after_fault_ms", run->after_fault_us > 0,
 	    run->after_fault_us * 1000);

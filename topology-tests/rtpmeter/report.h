@@ -29,6 +29,7 @@ struct report_run {
 	uint64_t	 duration_us, after_fault_us;	/* 0: none */
 	uint64_t	 broken_after_us, long_gap_us, drain_us;
 	uint64_t	 settle_us;	/* 0: off */
+	bool		 rtcp_mux;	/* --rtcp-mux */
 	int		 streams_unserved;	/* silent at "ready" */
 	bool		 ready, interrupted;
 	uint64_t	 start_ns, ready_ns, stop_ns, end_ns;

@@ -53,6 +53,7 @@
 #include "topology-tests/rtpmeter/options.h"
 #include "topology-tests/rtpmeter/report.h"
 #include "topology-tests/rtpmeter/rxstats.h"
+#include "topology-tests/rtpmeter/sdp.h"
 
 #define METER_RTP_HDR		12
 #define METER_BATCH		16	/* recvmmsg vector */
@@ -307,27 +308,15 @@ fail:
 }
 
 static void
-meter_sdp(const struct meter_ep *e, int pt, int ptime, char *buf,
+meter_sdp(const struct meter *m, const struct meter_ep *e, char *buf,
     size_t len)
 {
 	struct addr	 a;
-	char		 abuf[INET6_ADDRSTRLEN];
-	int		 v;
 
 	sa_to_addr(&e->local, &a);
-	addr_fmt(&a, abuf, sizeof(abuf));
-	v = a.af == AF_INET6 ? 6 : 4;
-	snprintf(buf, len,
-	    "v=0\r\n"
-	    "o=- %u 1 IN IP%d %s\r\n"
-	    "s=rtpmeter\r\n"
-	    "c=IN IP%d %s\r\n"
-	    "t=0 0\r\n"
-	    "m=audio %u RTP/AVP %d\r\n"
-	    "a=rtpmap:%d %s/8000\r\n"
-	    "a=ptime:%d\r\n"
-	    "a=sendrecv\r\n", e->ssrc, v, abuf, v, abuf, sa_port(&e->local),
-	    pt, pt, pt == 0 ? "PCMU" : "PCMA", ptime);
+	/* MSDP_MAX holds the longest (IPv6) text: cannot fail. */
+	(void)msdp_build(buf, len, &a, sa_port(&e->local), e->ssrc, m->o.pt,
+	    m->o.ptime_ms, m->o.rtcp_mux);
 }
 
 static void
@@ -346,7 +335,7 @@ meter_callid(const struct meter *m, int c, char *buf, size_t len)
 static int
 meter_calls_create(struct meter *m)
 {
-	char		 rbuf[2048], sdp[512], callid[REPORT_CALLID_MAX];
+	char		 rbuf[2048], sdp[MSDP_MAX], callid[REPORT_CALLID_MAX];
 	char		 ftag[16], ttag[16], err[256];
 	struct bencoder	 enc;
 	uint64_t	 t0 = mono_ns();
@@ -355,11 +344,29 @@ meter_calls_create(struct meter *m)
 	for (c = 0; c < m->o.calls && !meter_stop; c++) {
 		struct meter_ep *a = &m->eps[2 * c], *b = &m->eps[2 * c + 1];
 
+		/* --call-rate: call c starts no sooner than c / rate after
+		 * the first, as a proxy's offered load would. */
+		if (m->o.call_rate > 0) {
+			uint64_t due = t0 + (uint64_t)c * 1000000000ULL /
+			    (uint64_t)m->o.call_rate, now = mono_ns();
+
+			if (due > now) {
+				struct timespec ts = {
+					.tv_sec = (time_t)((due - now) /
+					    1000000000ULL),
+					.tv_nsec = (long)((due - now) %
+					    1000000000ULL),
+				};
+
+				nanosleep(&ts, NULL);
+			}
+		}
+
 		meter_callid(m, c, callid, sizeof(callid));
 		snprintf(ftag, sizeof(ftag), "a%d", c);
 		snprintf(ttag, sizeof(ttag), "b%d", c);
 
-		meter_sdp(a, m->o.pt, m->o.ptime_ms, sdp, sizeof(sdp));
+		meter_sdp(m, a, sdp, sizeof(sdp));
 		benc_init(&enc, rbuf, sizeof(rbuf));
 		ngc_build_offer(&enc, callid, ftag, sdp);
 		if (ngc_request_media(m->ngc, &enc, &b->dst, err,
@@ -369,7 +376,7 @@ meter_calls_create(struct meter *m)
 		}
 		m->ncalls = c + 1;
 
-		meter_sdp(b, m->o.pt, m->o.ptime_ms, sdp, sizeof(sdp));
+		meter_sdp(m, b, sdp, sizeof(sdp));
 		benc_init(&enc, rbuf, sizeof(rbuf));
 		ngc_build_answer(&enc, callid, ftag, ttag, sdp);
 		if (ngc_request_media(m->ngc, &enc, &a->dst, err,
@@ -965,6 +972,7 @@ meter_setup(struct meter *m)
 	m->run.long_gap_us = m->o.long_gap_us;
 	m->run.drain_us = m->o.drain_us;
 	m->run.settle_us = m->o.settle_us;
+	m->run.rtcp_mux = m->o.rtcp_mux;
 }
 
 static void

@@ -133,15 +133,22 @@ class RouteMonitor:
 class Meter:
     """One rtpmeter in the client's namespace, calls on one relay."""
 
-    def __init__(self, ctx, home, path, prefix, after_fault):
+    def __init__(self, ctx, home, path, prefix, after_fault, args=None):
+        """args: the meter's options instead of the runner's (--calls,
+        --after-fault and METER_ARGS), for scenarios that measure
+        something else (balance)."""
         self.home = home
         self.path = path
         argv = [os.path.join(BIN, "rtpmeter"),
                 "--ng", f"{ctx.addr(home)}:2223",
                 "--local", ctx.addr(ctx.client),
-                "--calls", str(ctx.calls),
-                "--after-fault", f"{int(after_fault * 1000)}ms",
-                "--call-prefix", prefix, "--out", path] + METER_ARGS
+                "--call-prefix", prefix, "--out", path]
+        if args is None:
+            argv += ["--calls", str(ctx.calls),
+                     "--after-fault", f"{int(after_fault * 1000)}ms"] + \
+                METER_ARGS
+        else:
+            argv += list(args)
         self.errlog = path[:-5] + ".log"
         self.lines = queue.Queue()
         self.events = []
@@ -574,6 +581,8 @@ def run_scenario(ctx, cls, repeat=1):
     """Run scenario class cls `repeat` times; write and return its report.
     A run that fails gives a report with "error" (and the lab restored if
     it can be)."""
+    if hasattr(cls, "run_report"):
+        return run_own(ctx, cls, repeat)
     scen = cls()
     runs = []
     tag = f"{scen.name}-{os.getpid()}"
@@ -618,6 +627,31 @@ def run_scenario(ctx, cls, repeat=1):
     return rep
 
 
+def run_own(ctx, cls, repeat):
+    """A scenario that measures something other than media gaps (balance)
+    runs itself: run_report(ctx, repeat) returns its report, with a
+    "verdict" (pass, fail) and a "table" for people. Written like the
+    others, with "error" when it could not run."""
+    scen = cls()
+    log(f"{scen.name}: {repeat} run(s) on {ctx.topo.name}")
+    try:
+        rep = scen.run_report(ctx, repeat)
+    except (ScenarioError, wait.WaitTimeout, netns.NetnsError,
+            frr.FrrError) as e:
+        rep = {"scenario": scen.name, "topology": ctx.topo.name,
+               "repeat": repeat, "verdict": "error", "error": str(e)}
+    rep["command"] = " ".join(shlex.quote(a) for a in sys.argv)
+    path = os.path.join(ctx.out_dir, scen.name + ".json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(rep, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    log(f"{scen.name}: {rep['verdict']}"
+        + (f": {rep['error']}" if "error" in rep else "")
+        + f"; report {path}")
+    return rep
+
+
 def scen_notes(ctx, scen):
     notes = []
     if ctx.topo.shared_state:
@@ -647,8 +681,10 @@ def run_all(lab, classes, repeat=1, target=None, client=None, calls=20,
     for name in ("failoverd", "rtprelay", "rtpmeter", "failoverctl"):
         if not os.access(os.path.join(BIN, name), os.X_OK):
             raise ScenarioError(f"build/bin/{name} missing: run make first")
-    ctx = Context(lab, target=target, client=client, calls=calls,
+    ctx = Context(lab, target=target, client=client,
+                  calls=20 if calls is None else calls,
                   out_dir=out_dir, capture=capture)
+    ctx.calls_given = calls is not None
     reports = []
     for cls in classes:
         rep = run_scenario(ctx, cls, repeat)
@@ -657,12 +693,16 @@ def run_all(lab, classes, repeat=1, target=None, client=None, calls=20,
                 str(rep.get("error")):
             log("stopping: the lab is not in steady state")
             break
-    text = rmod.table(reports)
-    print()
-    print(f"{lab.topo.name}, target {ctx.target}, {calls} calls per relay, "
-          f"budget {rmod.BUDGET_MS['should']} ms SHOULD / "
-          f"{rmod.BUDGET_MS['must']} ms MUST")
-    print(text, end="")
+    own = [r for r in reports if "table" in r]
+    text = rmod.table([r for r in reports if r not in own])
+    if len(own) < len(reports):
+        print()
+        print(f"{lab.topo.name}, target {ctx.target}, {ctx.calls} calls "
+              f"per relay, budget {rmod.BUDGET_MS['should']} ms SHOULD / "
+              f"{rmod.BUDGET_MS['must']} ms MUST")
+        print(text, end="")
+    for r in own:
+        print(f"\n{r['scenario']}:\n{r['table']}", end="")
     for r in reports:
         for i, run in enumerate(r.get("runs", [])):
             # Calls on a relay the fault killed cannot be deleted: expected.
@@ -674,8 +714,12 @@ def run_all(lab, classes, repeat=1, target=None, client=None, calls=20,
     sys.stdout.flush()
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(f"`{' '.join(shlex.quote(a) for a in sys.argv)}` on "
-                f"{lab.topo.name}, target {ctx.target}, {calls} calls per "
+                f"{lab.topo.name}, target {ctx.target}, {ctx.calls} calls per "
                 f"relay\n\n")
-        f.write(rmod.table(reports, markdown=True))
-    bad = [r for r in reports if r["verdict"] in ("must-fail", "error")]
+        f.write(rmod.table([r for r in reports if r not in own],
+                           markdown=True))
+        for r in own:
+            f.write(f"\n{r['scenario']}:\n\n{r.get('markdown', '')}")
+    bad = [r for r in reports if r["verdict"] in ("must-fail", "fail",
+                                                  "error")]
     return reports, 1 if bad else 0

@@ -195,6 +195,50 @@ def test_weight_changes_without_withdraw(lab):
     assert service(lab, "M1")["transitions"] == 1	# never withdrawn
 
 
+def test_weight_auto_from_capacity_and_back(lab):
+    """weight: auto by reload: capacity 30,000 calls is weight 300, so R
+    splits 75:25; an operator's weight overrides it until `weight media
+    auto`; the original file back gives 50:50. Never withdrawn."""
+    conf = etc(lab, "M1", "failoverd.yaml")
+    with open(conf) as f:
+        orig = f.read()
+    before = service(lab, "M1")["transitions"]
+    assert "    weight: 100\n" in orig
+    try:
+        with open(conf, "w") as f:
+            f.write(orig.replace("    weight: 100\n",
+                                 "    weight: auto\n"
+                                 "    capacity: {calls: 30000}\n"))
+        r = ctl(lab, "M1", "reload")
+        assert r.returncode == 0, r.stderr
+        lab.wait_nexthops("R", VIP, 2, weights=[25, 75], timeout=10)
+        svc = service(lab, "M1")
+        assert svc["weight"] == 300
+        assert svc["weight_detail"]["source"] == "capacity"
+        assert svc["weight_detail"]["nominal"] == 300
+        assert "auto from capacity (30000 calls)" in \
+            svc["weight_detail"]["explain"]
+        r = ctl(lab, "M1", "weight", "media", "100")
+        assert r.returncode == 0, r.stderr
+        assert "set by failoverctl (configured: auto" in r.stdout
+        lab.wait_nexthops("R", VIP, 2, weights=[50, 50], timeout=10)
+        assert service(lab, "M1")["weight_detail"]["source"] == "operator"
+        r = ctl(lab, "M1", "weight", "media", "auto")
+        assert r.returncode == 0, r.stderr
+        lab.wait_nexthops("R", VIP, 2, weights=[25, 75], timeout=10)
+        r = ctl(lab, "M1", "status", status=True)
+        assert "  weight 300: auto from capacity (30000 calls)" in r.stdout
+    finally:
+        with open(conf, "w") as f:
+            f.write(orig)
+        ctl(lab, "M1", "reload")
+    lab.wait_nexthops("R", VIP, 2, weights=[50, 50], timeout=10)
+    svc = service(lab, "M1")
+    assert svc["weight"] == 100 and svc["weight_detail"]["source"] == \
+        "config"
+    assert svc["transitions"] == before		# never withdrawn
+
+
 def test_idle_drain_withdraws_and_survives_restart(lab):
     # No traffic: the relay's rate is 0, below the threshold, so the
     # withdraw follows the first statistics reply.

@@ -97,6 +97,8 @@ test_defaults(void **state)
 	assert_null(o.out);
 	assert_string_equal(o.prefix, "");
 	assert_false(o.no_delete);
+	assert_false(o.rtcp_mux);
+	assert_int_equal(o.call_rate, 0);
 	assert_false(o.verbose);
 }
 
@@ -112,7 +114,8 @@ test_all_options(void **state)
 	    "--long-gap", "60ms", "--drain", "0ms", "--ready-timeout", "2s",
 	    "--settle", "300ms", "--ng-timeout", "250", "--ng-tries", "5", "--ping-wait", "0s",
 	    "--out", "/tmp/x.json", "--call-prefix", "lab-run_1.a",
-	    "--no-delete", "-v", NULL), OPTS_RUN);
+	    "--no-delete", "--rtcp-mux", "--call-rate", "500", "-v", NULL),
+	    OPTS_RUN);
 	assert_int_equal(o.ng.sa.sa_family, AF_INET6);
 	assert_int_equal(o.nlocals, 2);
 	assert_int_equal(o.locals[1].af, AF_INET6);
@@ -135,6 +138,8 @@ test_all_options(void **state)
 	assert_string_equal(o.out, "/tmp/x.json");
 	assert_string_equal(o.prefix, "lab-run_1.a");
 	assert_true(o.no_delete);
+	assert_true(o.rtcp_mux);
+	assert_int_equal(o.call_rate, 500);
 	assert_true(o.verbose);
 }
 
@@ -195,6 +200,8 @@ test_bad_values(void **state)
 	expect_err("--ng HOST:PORT is required", "--calls", "3", NULL);
 	expect_err("--calls: 0 is out of range 1..20000", "--ng",
 	    "127.0.0.1:1", "--calls", "0", NULL);
+	expect_err("--call-rate: 0 is out of range 1..100000", "--ng",
+	    "127.0.0.1:1", "--call-rate", "0", NULL);
 	expect_err("--calls: 20001 is out of range 1..20000", "--ng",
 	    "127.0.0.1:1", "--calls", "20001", NULL);
 	expect_err("--calls: '1e3' is not a number (trailing 'e3')", "--ng",
