@@ -403,12 +403,13 @@ repl_call_ended(struct repl *r, struct call *c)
 	static char val[REC_VALUE_MAX];
 	struct repl_pending *p;
 	struct rec_version v;
+	uint64_t now = wall_us();
 	size_t len;
 
-	v.ver = rec_next_version(&c->sig_ver, wall_us());
+	v.ver = rec_next_version(&c->sig_ver, now);
 	v.node = r->node_hash;
 	call_tomb_add(r->t, c->id, &v, mono_us() + REC_TOMB_US);
-	len = rec_encode_sig(c, &v, true, wall_us(), val, sizeof(val));
+	len = rec_encode_sig(c, &v, true, now, val, sizeof(val));
 	if (len == 0)
 		return;
 	if (r->cmd_up && r->state >= REPL_SYNCING) {

@@ -11,7 +11,6 @@ privileges; every process is ended by its PID.
 """
 import json
 import os
-import queue
 import re
 import resource
 import shutil
@@ -25,6 +24,10 @@ import time
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "topology-tests"))
+
+from labnet.bencode import bdecode, bencode  # noqa: E402
+from labnet.meterlines import MeterLines  # noqa: E402
 RELAY = os.path.join(ROOT, "build", "bin", "rtprelay")
 METER = os.path.join(ROOT, "build", "bin", "rtpmeter")
 NG = ("127.0.0.1", 42223)
@@ -139,33 +142,11 @@ class Meter:
             [METER, "--ng", "%s:%d" % NG, "--ports", LOCAL_PORTS,
              "--ng-timeout", "200", "--out", str(self.out), *args],
             stdout=subprocess.PIPE, stderr=self.errf, text=True)
-        self.lines = queue.Queue()
-        self.events = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
+        self.ev = MeterLines(self.proc.stdout, self.stderr)
+        self.events = self.ev.events
 
     def expect(self, word, timeout=10):
-        """Wait for the next event line starting with word; return it."""
-        end = time.monotonic() + timeout
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no '{word}' line within {timeout}s; "
-                                     f"got {self.events}")
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise AssertionError(f"rtpmeter ended before '{word}'; got "
-                                     f"{self.events}; stderr: {self.stderr()}")
-            self.events.append(line)
-            if line.split()[0] == word:
-                return line
+        return self.ev.expect(word, timeout)
 
     def mark_fault(self):
         os.kill(self.proc.pid, signal.SIGUSR1)
@@ -178,11 +159,7 @@ class Meter:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
             raise AssertionError("rtpmeter did not finish: " + self.stderr())
-        while True:
-            line = self.lines.get(timeout=5)
-            if line is None:
-                break
-            self.events.append(line)
+        self.ev.drain()
         return rc
 
     def report(self):
@@ -414,35 +391,6 @@ def test_not_ready(relay, meters, tmp_path):
         total - flowing
     assert all(s["broken"] for s in rep["streams"] if s["received"] == 0)
     assert "NEVER READY" in m.stderr()
-
-
-def bdecode(b, i=0):
-    """(value, next index) of the bencoded item at b[i]."""
-    c = b[i:i + 1]
-    if c == b"d" or c == b"l":
-        i += 1
-        items = []
-        while b[i:i + 1] != b"e":
-            v, i = bdecode(b, i)
-            items.append(v)
-        if c == b"l":
-            return items, i + 1
-        return dict(zip(items[::2], items[1::2])), i + 1
-    if c == b"i":
-        end = b.index(b"e", i)
-        return int(b[i + 1:end]), end + 1
-    colon = b.index(b":", i)
-    n = int(b[i:colon])
-    return b[colon + 1:colon + 1 + n], colon + 1 + n
-
-
-def bencode(v):
-    if isinstance(v, dict):
-        return b"d" + b"".join(bencode(k) + bencode(x)
-                               for k, x in sorted(v.items())) + b"e"
-    if isinstance(v, str):
-        v = v.encode()
-    return str(len(v)).encode() + b":" + v
 
 
 class FakeNg:

@@ -30,7 +30,6 @@ import contextlib
 import ctypes
 import json
 import os
-import queue
 import random
 import re
 import shutil
@@ -48,6 +47,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "topology-tests"))
 
 from labnet import netns, procs  # noqa: E402
+from labnet.bencode import bdecode, bencode  # noqa: E402
+from labnet.meterlines import MeterLines  # noqa: E402
 from labnet.wait import until  # noqa: E402
 
 RELAY = os.path.join(ROOT, "build", "bin", "rtprelay")
@@ -193,39 +194,6 @@ def topo():
 
 # --- bencode and ng ------------------------------------------------------------
 
-def bencode(v):
-    if isinstance(v, dict):
-        return b"d" + b"".join(bencode(k) + bencode(x)
-                               for k, x in sorted(v.items())) + b"e"
-    if isinstance(v, list):
-        return b"l" + b"".join(bencode(x) for x in v) + b"e"
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, str):
-        v = v.encode()
-    return str(len(v)).encode() + b":" + v
-
-
-def bdecode(b, i=0):
-    """(value, next index) of the item at b[i]; strings decoded as UTF-8."""
-    c = b[i:i + 1]
-    if c in (b"d", b"l"):
-        i += 1
-        items = []
-        while b[i:i + 1] != b"e":
-            v, i = bdecode(b, i)
-            items.append(v)
-        if c == b"l":
-            return items, i + 1
-        return dict(zip(items[::2], items[1::2])), i + 1
-    if c == b"i":
-        end = b.index(b"e", i)
-        return int(b[i + 1:end]), end + 1
-    colon = b.index(b":", i)
-    n = int(b[i:colon])
-    return b[colon + 1:colon + 1 + n].decode(errors="replace"), colon + 1 + n
-
-
 class NgTimeout(AssertionError):
     pass
 
@@ -257,7 +225,7 @@ class Ng:
                     break
                 c, _, body = data.partition(b" ")
                 if c == cookie.encode():
-                    return bdecode(body)[0]
+                    return bdecode(body, text=True)[0]
         raise NgTimeout(f"{self.node}: no answer to ng {command}")
 
     def ping(self, timeout=0.3):
@@ -448,35 +416,14 @@ class Meter:
                 *args]
         self.p = procs.spawn(argv, TAG, "cl", "rtpmeter", ns=ns_name("cl"),
                              log=str(self.errpath), pipe=True)
-        self.lines = queue.Queue()
-        self.events = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.popen.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
+        self.ev = MeterLines(self.p.popen.stdout, self.stderr)
+        self.events = self.ev.events
 
     def stderr(self):
         return self.errpath.read_text(errors="replace")
 
     def expect(self, word, timeout=10):
-        end = time.monotonic() + timeout
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"rtpmeter: no '{word}' within "
-                                     f"{timeout}s; got {self.events}")
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise AssertionError(f"rtpmeter ended before '{word}'; got "
-                                     f"{self.events}; {self.stderr()}")
-            self.events.append(line)
-            if line.split()[0] == word:
-                return line
+        return self.ev.expect(word, timeout)
 
     def mark_fault(self):
         os.kill(self.p.pid, signal.SIGUSR1)
