@@ -42,17 +42,11 @@ OUT = os.path.join(ROOT, "build", "bench", "repl.json")
 # The driver runs inside the client's namespace (ip netns exec): plain
 # stdlib, ng over UDP with a window of requests in flight.
 DRIVER = r'''
-import json, random, socket, sys, time
+import json, socket, sys, time
 relays = json.loads(sys.argv[1]); calls = int(sys.argv[2])
 rate = float(sys.argv[3]); tag = sys.argv[4]
-
-def benc(x):
-    if isinstance(x, int): return b"i%de" % x
-    if isinstance(x, str): x = x.encode()
-    if isinstance(x, bytes): return b"%d:%s" % (len(x), x)
-    if isinstance(x, dict):
-        return b"d" + b"".join(benc(k) + benc(v)
-                               for k, v in sorted(x.items())) + b"e"
+sys.path.insert(0, sys.argv[5])
+from labnet.bencode import bencode as benc
 
 def sdp(port):
     return ("v=0\r\no=- 1 1 IN IP4 198.51.100.250\r\ns=-\r\n"
@@ -198,6 +192,13 @@ def main():
     if not redis:
         sys.exit(f"bench-repl: topology {a.topology} has no Redis node")
     with lab:
+        # A relay takes calls once it has loaded the table and leased ports.
+        deadline = time.monotonic() + 30
+        while not all(metrics(lab, n).get("rtprelay_shared_state_ready")
+                      for n in relays):
+            if time.monotonic() > deadline:
+                sys.exit("bench-repl: relays not ready within 30 s")
+            time.sleep(0.2)
         rss0 = {n: rss_kib(lab, n) for n in relays}
         mem0 = redis_memory(lab, redis[0])
         addrs = [addr(lab, n) for n in relays]
@@ -208,7 +209,8 @@ def main():
         res = subprocess.run(
             ["ip", "netns", "exec", lab.ns(clients[0]), "/usr/bin/python3",
              "-c", DRIVER, json.dumps(addrs), str(a.calls), str(a.rate),
-             tag], check=True, capture_output=True, text=True)
+             tag, os.path.join(ROOT, "topology-tests")], check=True,
+            capture_output=True, text=True)
         drv = json.loads(res.stdout)
         if res.stderr:
             sys.stderr.write(res.stderr[-2000:])
