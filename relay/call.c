@@ -319,8 +319,13 @@ media_open(struct call_table *t, struct leg *l, const struct addr *vip,
 
 	for (tries = 0; tries < CALL_OPEN_TRIES; tries++) {
 		if ((l->port = call_port_alloc(t)) == 0) {
-			snprintf(err, errlen, "no free media ports (%u pairs "
-			    "in use)", t->pairs_used);
+			if (t->block_own != NULL)
+				snprintf(err, errlen, "no free media ports in "
+				    "the blocks this relay leased (%u pairs in "
+				    "use in the cluster)", t->pairs_used);
+			else
+				snprintf(err, errlen, "no free media ports (%u "
+				    "pairs in use)", t->pairs_used);
 			return -1;
 		}
 		if (t->ops.open_leg(l, vip, t->ops.arg) == 0)
