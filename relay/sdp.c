@@ -394,6 +394,8 @@ sdp_parse_m(struct sdp_info *info, const struct sdp_line *l, char *err,
 			return -1;
 		}
 		m->pt_mask[num / 64] |= UINT64_C(1) << (num % 64);
+		if (m->nfmt <= SDP_MAX_FMT)
+			m->fmt[m->nfmt - 1] = (uint8_t)num;
 	}
 	if (m->nfmt == 0) {
 		sdp_err(err, errlen, "line %d: m= line has no formats", l->no);
@@ -462,9 +464,48 @@ sdp_parse_rtcp(struct sdp_media *m, const struct sdp_line *l, char *err,
 	return 0;
 }
 
+/*
+ * a=rtpmap:<pt> <name>/<clock>[/<channels>] of RTP media: remembered for
+ * the codec manipulations. Anything that does not fit this shape names no
+ * codec and passes through; it is the endpoints' business, not a reason to
+ * refuse the call.
+ */
+static void
+sdp_parse_rtpmap(struct sdp_media *m, const struct sdp_line *l,
+    const char *base)
+{
+	const char	*v = l->p + 2 + 7;	/* after "rtpmap:" */
+	size_t		 vn = l->n - 2 - 7, pos = 0;
+	struct sdp_tok	 pt, enc;
+	const char	*s1, *s2, *end;
+	unsigned long	 num, clock, ch = 0;
+	struct sdp_rtpmap *r;
+
+	if (!m->rtp || !sdp_next_tok(v, vn, &pos, &pt) ||
+	    sdp_num(pt.p, pt.n, 127, &num) != 0 ||
+	    !sdp_next_tok(v, vn, &pos, &enc))
+		return;
+	end = enc.p + enc.n;
+	if ((s1 = memchr(enc.p, '/', enc.n)) == NULL || s1 == enc.p ||
+	    s1 - enc.p > 255)
+		return;
+	s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
+	if (sdp_num(s1 + 1, (size_t)((s2 != NULL ? s2 : end) - s1 - 1),
+	    UINT32_MAX, &clock) != 0)
+		return;
+	if (s2 != NULL && sdp_num(s2 + 1, (size_t)(end - s2 - 1), 65535,
+	    &ch) != 0)
+		return;
+	r = &m->rtpmap[num];
+	r->name_off = (uint16_t)(enc.p - base);
+	r->name_len = (uint8_t)(s1 - enc.p);
+	r->clock = (uint32_t)clock;
+	r->channels = (uint16_t)ch;
+}
+
 static int
 sdp_parse_a(struct sdp_info *info, struct sdp_media *m,
-    const struct sdp_line *l, char *err, size_t errlen)
+    const struct sdp_line *l, const char *base, char *err, size_t errlen)
 {
 	const char	*name = l->p + 2;
 	size_t		 n = sdp_attr_name(l);
@@ -481,6 +522,10 @@ sdp_parse_a(struct sdp_info *info, struct sdp_media *m,
 			return -1;
 		}
 		return sdp_parse_rtcp(m, l, err, errlen);
+	}
+	if (sdp_eq(name, n, "rtpmap") && !bare && m != NULL) {
+		sdp_parse_rtpmap(m, l, base);
+		return 0;
 	}
 	if (sdp_eq(name, n, "rtcp-mux")) {
 		if (m != NULL)
@@ -547,7 +592,7 @@ sdp_parse(const char *sdp, size_t len, struct sdp_info *out, char *err,
 			rc = sdp_parse_c(out, m, &l, err, errlen);
 			break;
 		case 'a':
-			rc = sdp_parse_a(out, m, &l, err, errlen);
+			rc = sdp_parse_a(out, m, &l, sdp, err, errlen);
 			break;
 		default:
 			rc = 0;
@@ -621,40 +666,134 @@ sdp_puts(struct sdp_out *o, const char *s)
 
 /* The relay's RTCP lines, appended at the end of a live media section. */
 static void
-sdp_put_rtcp(struct sdp_out *o, const struct sdp_rewrite_media *rm,
-    const char *eol)
+sdp_put_rtcp(struct sdp_out *o, const struct sdp_rewrite *rw,
+    const struct sdp_rewrite_media *rm, const char *abuf, const char *eol)
 {
 	char	line[32];
 
-	snprintf(line, sizeof(line), "a=rtcp:%u",
-	    (unsigned int)(rm->rtcp_mux ? rm->rtp_port : rm->rtcp_port));
-	sdp_puts(o, line);
-	sdp_puts(o, eol);
+	if (rw->rtcp_attr != SDP_RTCP_NONE) {
+		snprintf(line, sizeof(line), "a=rtcp:%u", (unsigned int)
+		    (rm->rtcp_mux ? rm->rtp_port : rm->rtcp_port));
+		sdp_puts(o, line);
+		if (rw->rtcp_attr == SDP_RTCP_FULL) {
+			sdp_puts(o, rw->addr.af == AF_INET ? " IN IP4 " :
+			    " IN IP6 ");
+			sdp_puts(o, abuf);
+		}
+		sdp_puts(o, eol);
+	}
 	if (rm->rtcp_mux) {
 		sdp_puts(o, "a=rtcp-mux");
 		sdp_puts(o, eol);
 	}
 }
 
-/* Copy an m= line with its port digits replaced (count suffix kept). */
+/*
+ * Copy an m= line with its port replaced (count suffix kept) and, as rm
+ * says, its protocol and format list.
+ */
 static void
-sdp_put_m(struct sdp_out *o, const struct sdp_line *l, uint16_t port)
+sdp_put_m(struct sdp_out *o, const struct sdp_line *l, uint16_t port,
+    const struct sdp_rewrite_media *rm)
 {
 	const char	*v = l->p + 2;
 	size_t		 vn = l->n - 2, pos = 0, pn;
-	struct sdp_tok	 media, ptok;
+	struct sdp_tok	 media, ptok, proto;
 	char		 num[8];
+	int		 i;
 
-	/* parse validated the line, so both tokens exist */
+	/* parse validated the line, so the first three tokens exist */
 	(void)sdp_next_tok(v, vn, &pos, &media);
 	(void)sdp_next_tok(v, vn, &pos, &ptok);
+	(void)sdp_next_tok(v, vn, &pos, &proto);
 	for (pn = 0; pn < ptok.n && ptok.p[pn] >= '0' && ptok.p[pn] <= '9';
 	    pn++)
 		;
 	snprintf(num, sizeof(num), "%u", (unsigned int)port);
 	sdp_put(o, l->p, (size_t)(ptok.p - l->p));
 	sdp_puts(o, num);
-	sdp_put(o, ptok.p + pn, (size_t)(l->p + l->n - (ptok.p + pn)));
+	if (rm == NULL || (rm->proto == NULL && !rm->set_fmt)) {
+		sdp_put(o, ptok.p + pn, (size_t)(l->p + l->n - (ptok.p + pn)));
+		return;
+	}
+	sdp_put(o, ptok.p + pn, (size_t)(proto.p - (ptok.p + pn)));
+	if (rm->proto != NULL)
+		sdp_puts(o, rm->proto);
+	else
+		sdp_put(o, proto.p, proto.n);
+	if (!rm->set_fmt) {
+		sdp_put(o, proto.p + proto.n, (size_t)(l->p + l->n -
+		    (proto.p + proto.n)));
+		return;
+	}
+	for (i = 0; i < rm->nfmt; i++) {
+		snprintf(num, sizeof(num), " %u", (unsigned int)rm->fmt[i]);
+		sdp_puts(o, num);
+	}
+}
+
+/* "o=<user> <id> <version> IN <type> <addr>" with the last two replaced;
+ * an o= line of another shape is copied as it is. */
+static void
+sdp_put_o(struct sdp_out *o, const struct sdp_line *l, const struct addr *a,
+    const char *abuf)
+{
+	const char	*v = l->p + 2;
+	size_t		 vn = l->n - 2, pos = 0;
+	struct sdp_tok	 t[7];
+	int		 n = 0;
+
+	while (n < 7 && sdp_next_tok(v, vn, &pos, &t[n]))
+		n++;
+	if (n != 6 || !sdp_eq(t[3].p, t[3].n, "IN")) {
+		sdp_put(o, l->p, l->n);
+		return;
+	}
+	sdp_put(o, l->p, (size_t)(t[4].p - l->p));
+	sdp_puts(o, a->af == AF_INET ? "IP4 " : "IP6 ");
+	sdp_puts(o, abuf);
+}
+
+/* The c= line's address is 0.0.0.0 or :: (RFC 2543 hold). */
+static bool
+sdp_c_is_zero(const struct sdp_line *l)
+{
+	struct addr	a;
+	char		why[8];
+
+	if (sdp_conn_parse(l->p + 2, l->n - 2, &a, why, sizeof(why)) == -1)
+		return false;
+	if (a.af == AF_INET)
+		return a.v4.s_addr == 0;
+	return IN6_IS_ADDR_UNSPECIFIED(&a.v6);
+}
+
+/*
+ * a=rtpmap, a=fmtp and a=rtcp-fb of a payload type the rewritten m= line
+ * no longer lists: dropped with it ("a=rtcp-fb:*" stays).
+ */
+static bool
+sdp_attr_of_dropped_pt(const struct sdp_line *l, const char *name, size_t n,
+    const struct sdp_rewrite_media *rm)
+{
+	const char	*v;
+	size_t		 vn, pn;
+	unsigned long	 pt;
+	int		 i;
+
+	if (rm == NULL || !rm->set_fmt || !(sdp_eq(name, n, "rtpmap") ||
+	    sdp_eq(name, n, "fmtp") || sdp_eq(name, n, "rtcp-fb")))
+		return false;
+	v = name + n + 1;
+	vn = (size_t)(l->p + l->n - v);
+	for (pn = 0; pn < vn && v[pn] != ' '; pn++)
+		;
+	if (sdp_num(v, pn, 127, &pt) != 0)
+		return false;
+	for (i = 0; i < rm->nfmt; i++)
+		if (rm->fmt[i] == pt)
+			return false;
+	return true;
 }
 
 int
@@ -665,6 +804,7 @@ sdp_rewrite(const char *sdp, size_t len, const struct sdp_rewrite *rw,
 	struct sdp_cursor c = { .buf = sdp, .len = len };
 	struct sdp_out	 o = { .buf = out, .cap = outcap };
 	struct sdp_line	 l;
+	const struct sdp_rewrite_media *rm = NULL;
 	const char	*eol, *name;
 	char		 abuf[ADDR_STRLEN];
 	size_t		 n;
@@ -687,14 +827,27 @@ sdp_rewrite(const char *sdp, size_t len, const struct sdp_rewrite *rw,
 		return -1;
 	}
 	for (i = 0; i < info.nmedia; i++) {
-		if (info.media[i].port == 0)
+		const struct sdp_rewrite_media *r = &rw->media[i];
+
+		if (r->set_fmt && (r->nfmt < 1 || r->nfmt > SDP_MAX_FMT)) {
+			sdp_err(err, errlen, "media %d: %d formats to write "
+			    "(1..%d)", i + 1, r->nfmt, SDP_MAX_FMT);
+			return -1;
+		}
+		if (r->proto != NULL && (r->proto[0] == '\0' ||
+		    strpbrk(r->proto, " \r\n") != NULL)) {
+			sdp_err(err, errlen, "media %d: protocol to write is "
+			    "empty or holds a space or line break", i + 1);
+			return -1;
+		}
+		if (info.media[i].port == 0 || r->reject)
 			continue;
-		if (rw->media[i].rtp_port == 0) {
+		if (r->rtp_port == 0) {
 			sdp_err(err, errlen, "media %d: relay RTP port is 0",
 			    i + 1);
 			return -1;
 		}
-		if (!rw->media[i].rtcp_mux && rw->media[i].rtcp_port == 0) {
+		if (!r->rtcp_mux && r->rtcp_port == 0) {
 			sdp_err(err, errlen, "media %d: relay RTCP port is 0",
 			    i + 1);
 			return -1;
@@ -707,23 +860,43 @@ sdp_rewrite(const char *sdp, size_t len, const struct sdp_rewrite *rw,
 		switch (l.p[0]) {
 		case 'm':
 			if (live)
-				sdp_put_rtcp(&o, &rw->media[mi], eol);
+				sdp_put_rtcp(&o, rw, rm, abuf, eol);
+			else if (mi < 0 && rw->marker != NULL) {
+				sdp_puts(&o, "a=");
+				sdp_puts(&o, rw->marker);
+				sdp_puts(&o, eol);
+			}
 			mi++;
-			live = info.media[mi].port != 0;
-			sdp_put_m(&o, &l, live ? rw->media[mi].rtp_port : 0);
+			rm = &rw->media[mi];
+			live = info.media[mi].port != 0 && !rm->reject;
+			sdp_put_m(&o, &l, live ? rm->rtp_port : 0, rm);
 			break;
 		case 'c':
+			if (!rw->replace_zero && sdp_c_is_zero(&l)) {
+				sdp_put(&o, l.p, l.n);
+				break;
+			}
 			sdp_puts(&o, rw->addr.af == AF_INET ? "c=IN IP4 " :
 			    "c=IN IP6 ");
 			sdp_puts(&o, abuf);
+			break;
+		case 'o':
+			if (rw->replace_origin)
+				sdp_put_o(&o, &l, &rw->addr, abuf);
+			else
+				sdp_put(&o, l.p, l.n);
 			break;
 		case 'a':
 			name = l.p + 2;
 			n = sdp_attr_name(&l);
 			if (rw->remove_ice && sdp_attr_is_ice(name, n))
 				continue;
+			if (rw->strip_extmap && sdp_eq(name, n, "extmap"))
+				continue;
 			if ((sdp_eq(name, n, "rtcp") ||
 			    sdp_eq(name, n, "rtcp-mux")) && (mi < 0 || live))
+				continue;
+			if (mi >= 0 && sdp_attr_of_dropped_pt(&l, name, n, rm))
 				continue;
 			sdp_put(&o, l.p, l.n);
 			break;
@@ -734,7 +907,12 @@ sdp_rewrite(const char *sdp, size_t len, const struct sdp_rewrite *rw,
 		sdp_puts(&o, eol);
 	}
 	if (live)
-		sdp_put_rtcp(&o, &rw->media[mi], eol);
+		sdp_put_rtcp(&o, rw, rm, abuf, eol);
+	else if (mi < 0 && rw->marker != NULL) {
+		sdp_puts(&o, "a=");
+		sdp_puts(&o, rw->marker);
+		sdp_puts(&o, eol);
+	}
 
 	if (o.over) {
 		if (outcap > 0)
@@ -746,4 +924,21 @@ sdp_rewrite(const char *sdp, size_t len, const struct sdp_rewrite *rw,
 	out[o.len] = '\0';
 	*outlen = o.len;
 	return 0;
+}
+
+bool
+sdp_has_session_attr(const char *sdp, size_t len, const char *attr)
+{
+	struct sdp_cursor c = { .buf = sdp, .len = len };
+	struct sdp_line	 l;
+	size_t		 alen = strlen(attr);
+
+	while (sdp_next_line(&c, &l, NULL, 0) == 1) {
+		if (l.p[0] == 'm')
+			return false;
+		if (l.n == alen + 2 && l.p[0] == 'a' && l.p[1] == '=' &&
+		    memcmp(l.p + 2, attr, alen) == 0)
+			return true;
+	}
+	return false;
 }

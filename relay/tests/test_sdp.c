@@ -257,6 +257,125 @@ test_keep_ice(void **state)
 	assert_string_equal(rewrite_ok(in, &rw), want_noice);
 }
 
+/*
+ * What rtpengine's options ask of the rewrite: the o= address, a hold's
+ * zero address kept, a protocol and format list per media with the
+ * attributes of dropped formats gone, a rejected media, the a=rtcp line
+ * in its three forms, a=extmap stripped, a marker line.
+ */
+static void
+test_rewrite_options(void **state)
+{
+	static const char in[] =
+	    "v=0\r\n"
+	    "o=alice 7 8 IN IP4 198.51.100.10\r\n"
+	    "s=-\r\n"
+	    "c=IN IP4 0.0.0.0\r\n"
+	    "t=0 0\r\n"
+	    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+	    "m=audio 4000 RTP/AVPF 0 8 101\r\n"
+	    "c=IN IP4 198.51.100.10\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\n"
+	    "a=rtpmap:8 PCMA/8000\r\n"
+	    "a=rtpmap:101 telephone-event/8000\r\n"
+	    "a=fmtp:101 0-15\r\n"
+	    "a=rtcp-fb:0 nack\r\n"
+	    "a=rtcp-fb:* ccm fir\r\n"
+	    "a=sendonly\r\n"
+	    "m=video 4002 RTP/AVP 96\r\n"
+	    "a=rtpmap:96 VP8/90000\r\n";
+	static const char want[] =
+	    "v=0\r\n"
+	    "o=alice 7 8 IN IP6 2001:db8::10\r\n"
+	    "s=-\r\n"
+	    "c=IN IP4 0.0.0.0\r\n"
+	    "t=0 0\r\n"
+	    "a=rtpengine:x\r\n"
+	    "m=audio 30000 RTP/AVP 101 8\r\n"
+	    "c=IN IP6 2001:db8::10\r\n"
+	    "a=rtpmap:8 PCMA/8000\r\n"
+	    "a=rtpmap:101 telephone-event/8000\r\n"
+	    "a=fmtp:101 0-15\r\n"
+	    "a=rtcp-fb:* ccm fir\r\n"
+	    "a=sendonly\r\n"
+	    "a=rtcp:30001 IN IP6 2001:db8::10\r\n"
+	    "m=video 0 RTP/AVP 96\r\n"
+	    "a=rtpmap:96 VP8/90000\r\n";
+	struct sdp_info		info;
+	struct sdp_rewrite	rw;
+	const char		*out;
+	static char		out_buf[SDP_REWRITE_MAX];
+	size_t			out_len;
+
+	(void)state;
+	parse_ok(in, &info);
+	assert_int_equal(info.media[0].nfmt, 3);
+	assert_int_equal(info.media[0].fmt[2], 101);
+	assert_int_equal(info.media[0].rtpmap[8].clock, 8000);
+	assert_int_equal(info.media[0].rtpmap[8].name_len, 4);
+	assert_memory_equal(in + info.media[0].rtpmap[101].name_off,
+	    "telephone-event", 15);
+	assert_string_equal(fmt(sdp_media_addr(&info, 0)), "198.51.100.10");
+
+	rw_init(&rw, "2001:db8::10", 2);
+	rw.replace_origin = true;
+	rw.strip_extmap = true;
+	rw.rtcp_attr = SDP_RTCP_FULL;
+	rw.marker = "rtpengine:x";
+	rw.media[0].proto = "RTP/AVP";
+	rw.media[0].set_fmt = true;
+	rw.media[0].nfmt = 2;
+	rw.media[0].fmt[0] = 101;
+	rw.media[0].fmt[1] = 8;
+	rw.media[1].reject = true;
+	out = rewrite_ok(in, &rw);
+	assert_string_equal(out, want);
+	assert_true(sdp_has_session_attr(out, strlen(out), "rtpengine:x"));
+	assert_false(sdp_has_session_attr(out, strlen(out), "rtpengine:y"));
+	assert_false(sdp_has_session_attr(in, strlen(in), "rtpengine:x"));
+	/* Only session-level lines count as the marker. */
+	assert_false(sdp_has_session_attr(in, strlen(in), "sendonly"));
+
+	/* The zero address too, when asked; no a=rtcp at all. */
+	rw_init(&rw, "203.0.113.1", 2);
+	rw.replace_zero = true;
+	rw.rtcp_attr = SDP_RTCP_NONE;
+	out = rewrite_ok(in, &rw);
+	assert_null(strstr(out, "0.0.0.0"));
+	assert_null(strstr(out, "a=rtcp:"));
+	assert_non_null(strstr(out, "o=alice 7 8 IN IP4 198.51.100.10\r\n"));
+	assert_non_null(strstr(out, "a=extmap:1 "));
+
+	/* A format list outside 1..SDP_MAX_FMT, or a protocol with a space,
+	 * is the caller's bug: refused, nothing written. */
+	rw_init(&rw, "203.0.113.1", 2);
+	rw.media[0].set_fmt = true;
+	rw.media[0].nfmt = 0;
+	assert_int_equal(sdp_rewrite(in, strlen(in), &rw, out_buf,
+	    sizeof(out_buf), &out_len, err, sizeof(err)), -1);
+	assert_string_equal(err, "media 1: 0 formats to write (1..64)");
+	rw_init(&rw, "203.0.113.1", 2);
+	rw.media[1].proto = "RTP/AVP x";
+	assert_int_equal(sdp_rewrite(in, strlen(in), &rw, out_buf,
+	    sizeof(out_buf), &out_len, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "media 2: protocol"));
+}
+
+/* An o= line of another shape is left as it is. */
+static void
+test_origin_odd(void **state)
+{
+	static const char in[] =
+	    "v=0\no=weird\ns=-\nc=IN IP4 198.51.100.10\nt=0 0\n"
+	    "m=audio 4000 RTP/AVP 0\n";
+	struct sdp_rewrite	rw;
+
+	(void)state;
+	rw_init(&rw, "203.0.113.1", 1);
+	rw.replace_origin = true;
+	assert_non_null(strstr(rewrite_ok(in, &rw), "o=weird\n"));
+}
+
 /* LF-only input, no final line ending: LF output that ends in LF. */
 static void
 test_lf_only(void **state)
@@ -1082,6 +1201,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kamailio_offer),
 		cmocka_unit_test(test_keep_ice),
+		cmocka_unit_test(test_rewrite_options),
+		cmocka_unit_test(test_origin_odd),
 		cmocka_unit_test(test_lf_only),
 		cmocka_unit_test(test_mixed_endings),
 		cmocka_unit_test(test_ipv6),
