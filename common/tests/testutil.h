@@ -10,6 +10,7 @@
 #define COMMON_TESTS_TESTUTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,82 @@ dup_exact(const char *in, size_t len)
 	if (len > 0)
 		memcpy(p, in, len);
 	return p;
+}
+
+/*
+ * Bencode from a compact JSON-like text, so tests read like rtpengine's
+ * documentation: {'command':'offer','flags':['SIP source address'],
+ * 'TOS':-1}. Strings are in single quotes and hold any byte but a quote;
+ * integers are decimal. Writes into out (NUL-terminated) and returns the
+ * length; a description this does not understand fails the test.
+ */
+static inline const char *
+jb_value(const char *p, char *out, size_t cap, size_t *n)
+{
+	const char *q;
+	size_t len;
+	int w;
+
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+
+		if (*n + 1 >= cap)
+			fail_msg("jb: output too long");
+		out[(*n)++] = *p == '{' ? 'd' : 'l';
+		p++;
+		while (*p != close) {
+			p = jb_value(p, out, cap, n);
+			if (close == '}') {
+				if (*p++ != ':')
+					fail_msg("jb: ':' expected");
+				p = jb_value(p, out, cap, n);
+			}
+			if (*p == ',')
+				p++;
+			else if (*p != close)
+				fail_msg("jb: ',' or '%c' expected at '%s'",
+				    close, p);
+		}
+		if (*n + 1 >= cap)
+			fail_msg("jb: output too long");
+		out[(*n)++] = 'e';
+		return p + 1;
+	}
+	if (*p == '\'') {
+		if ((q = strchr(p + 1, '\'')) == NULL)
+			fail_msg("jb: unterminated string");
+		len = (size_t)(q - p - 1);
+		w = snprintf(out + *n, cap - *n, "%zu:%.*s", len, (int)len,
+		    p + 1);
+		if (w < 0 || (size_t)w >= cap - *n)
+			fail_msg("jb: output too long");
+		*n += (size_t)w;
+		return q + 1;
+	}
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		char *e;
+		long long v = strtoll(p, &e, 10);
+
+		w = snprintf(out + *n, cap - *n, "i%llde", v);
+		if (w < 0 || (size_t)w >= cap - *n)
+			fail_msg("jb: output too long");
+		*n += (size_t)w;
+		return e;
+	}
+	fail_msg("jb: unexpected '%c'", *p);
+	return p;
+}
+
+static inline size_t
+jb(const char *desc, char *out, size_t cap)
+{
+	size_t n = 0;
+	const char *end = jb_value(desc, out, cap, &n);
+
+	if (*end != '\0')
+		fail_msg("jb: trailing '%s'", end);
+	out[n] = '\0';
+	return n;
 }
 
 #endif
