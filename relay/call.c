@@ -326,7 +326,7 @@ media_open(struct call_table *t, struct leg *l, const struct addr *vip,
 			else
 				snprintf(err, errlen, "no free media ports (%u "
 				    "pairs in use)", t->pairs_used);
-			return -1;
+			return CALL_NO_PORTS;
 		}
 		if (t->ops.open_leg(l, vip, t->ops.arg) == 0)
 			return 0;
@@ -344,11 +344,13 @@ media_open(struct call_table *t, struct leg *l, const struct addr *vip,
  */
 static struct media *
 media_new(struct call_table *t, struct call *c, int index,
-    const struct addr *vip, const uint16_t *ports, char *err, size_t errlen)
+    const struct addr *vip, const uint16_t *ports, int *rc, char *err,
+    size_t errlen)
 {
 	struct media *m;
 	int s;
 
+	*rc = -1;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -362,7 +364,8 @@ media_new(struct call_table *t, struct call *c, int index,
 	}
 	for (s = 0; s < 2; s++) {
 		if (ports == NULL) {
-			if (media_open(t, &m->leg[s], vip, err, errlen) == -1)
+			if ((*rc = media_open(t, &m->leg[s], vip, err,
+			    errlen)) != 0)
 				goto fail;
 			continue;
 		}
@@ -407,16 +410,16 @@ int
 call_set_media(struct call_table *t, struct call *c, int n,
     const struct addr *vip, char *err, size_t errlen)
 {
-	int i, old = c->nmedia;
+	int i, old = c->nmedia, rc;
 
 	if (call_media_check(c, n, vip, err, errlen) == -1)
 		return -1;
 	for (i = old; i < n; i++) {
-		c->media[i] = media_new(t, c, i, vip, NULL, err, errlen);
+		c->media[i] = media_new(t, c, i, vip, NULL, &rc, err, errlen);
 		if (c->media[i] == NULL) {
 			while (--i >= old)
 				media_free(t, c->media[i]);
-			return -1;
+			return rc;
 		}
 	}
 	/* Media past n in a re-offer are released. */
@@ -433,7 +436,7 @@ call_restore_media(struct call_table *t, struct call *c, int n,
     const uint16_t ports[][2], const struct addr *vip, char *err,
     size_t errlen)
 {
-	int i, j, old = c->nmedia;
+	int i, j, old = c->nmedia, rc;
 
 	if (call_media_check(c, n, vip, err, errlen) == -1)
 		return -1;
@@ -447,7 +450,8 @@ call_restore_media(struct call_table *t, struct call *c, int n,
 				continue;
 			media_free(t, c->media[i]);
 		}
-		c->media[i] = media_new(t, c, i, vip, ports[i], err, errlen);
+		c->media[i] = media_new(t, c, i, vip, ports[i], &rc, err,
+		    errlen);
 		if (c->media[i] == NULL) {
 			/* Nothing half-built stays: the caller deletes it. */
 			for (j = 0; j < c->nmedia; j++)

@@ -52,7 +52,9 @@ struct rec_version {
 struct leg_stats {
 	uint64_t	packets;	/* received and forwarded */
 	uint64_t	bytes;
-	uint64_t	rtcp_packets;
+	uint64_t	rtcp_packets;	/* of packets */
+	uint64_t	rtcp_bytes;	/* of bytes */
+	uint64_t	last_us;	/* monotonic: last datagram, 0 none */
 	uint64_t	keepalives;	/* consumed, not forwarded */
 	uint64_t	drops;		/* every latch drop verdict */
 	uint64_t	send_errors;
@@ -69,6 +71,8 @@ struct leg {
 	struct latch		 latch;		/* RTP: where this leg's media goes */
 	uint64_t		 pt_mask[2];	/* PTs of the endpoint's m= line */
 	bool			 pt_known;
+	char			 proto[24];	/* its endpoint's m= protocol */
+	bool			 strict;	/* strict-source: never moves */
 	struct leg_stats	 stats;
 	struct rec_version	 latch_ver;	/* replicated latch */
 	void			*io;		/* the sockets, owned by call_ops */
@@ -92,6 +96,7 @@ struct call {
 	struct media	*media[CALL_MAX_MEDIA];
 	uint64_t	 created_us;	/* monotonic */
 	uint64_t	 created_wall;	/* seconds since the epoch */
+	uint64_t	 signal_wall;	/* last offer/answer here, 0 none */
 	uint64_t	 last_media_us;	/* monotonic: last packet or keepalive */
 	uint64_t	 seen_us;	/* the same, 0 if none arrived here */
 	bool		 answered;
@@ -180,8 +185,10 @@ void	call_delete(struct call_table *t, struct call *c);
  * Give the call n media (1..CALL_MAX_MEDIA), allocating and opening both legs
  * of each new media on vip. Existing media keep their ports (re-offer). On
  * failure nothing new stays allocated; err says why ("no free media ports
- * (1000 pairs in use)"). 0 or -1.
+ * (1000 pairs in use)"). 0, CALL_NO_PORTS when no port pair was free (a
+ * SIP proxy may then try another relay), or -1.
  */
+#define CALL_NO_PORTS	(-2)
 int	call_set_media(struct call_table *t, struct call *c, int n,
 	    const struct addr *vip, char *err, size_t errlen);
 

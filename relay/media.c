@@ -52,6 +52,10 @@ media_engine_init(struct media_engine *me, struct ev_loop *loop,
 	me->stats = stats;
 	latch_policy_init(&me->policy);
 	me->policy.seq_window = seq_window;
+	/* strict-source: a latch never moves (rtpengine drops every packet
+	 * from another source once it learned the endpoint). */
+	latch_policy_init(&me->strict);
+	me->strict.seq_window = 0;
 }
 
 static int
@@ -243,7 +247,8 @@ media_input(struct media_engine *me, struct leg *l, enum media_sock which,
 	    &ka);
 	if (which == MEDIA_SOCK_RTCP && kind == PKT_RTP)
 		kind = PKT_INVALID;	/* RTP has no business here */
-	v = latch_input(&l->latch, &me->policy, src, kind, ka, &info);
+	v = latch_input(&l->latch, l->strict ? &me->strict : &me->policy, src,
+	    kind, ka, &info);
 	switch (v) {
 	case LATCH_FORWARD_LATCHED:
 	case LATCH_FORWARD_MOVED:
@@ -279,6 +284,7 @@ media_input(struct media_engine *me, struct leg *l, enum media_sock which,
 		}
 		st->rtcp_packets++;
 		l->stats.rtcp_packets++;
+		l->stats.rtcp_bytes += len;
 	} else {
 		dest = latch_dest(&peer->latch);
 		fd = leg_fd(peer, MEDIA_SOCK_RTP);
@@ -347,6 +353,6 @@ media_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 	}
 	if (active)
-		l->media->call->last_media_us = l->media->call->seen_us =
-		    mono_us();
+		l->stats.last_us = l->media->call->last_media_us =
+		    l->media->call->seen_us = mono_us();
 }

@@ -18,6 +18,7 @@ struct media_engine {
 	struct ev_loop		*loop;
 	struct relay_stats	*stats;
 	struct latch_policy	 policy;
+	struct latch_policy	 strict;	/* legs with strict-source */
 	uint64_t		 sockets;	/* open media sockets */
 	struct call_table	*calls;		/* for latch changes; may be NULL */
 };

@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include "common/bencode.h"
 #include "common/log.h"
+#include "relay/ngopts.h"
+#include "relay/ngstats.h"
 #include "relay/sdp.h"
 
 #define NG_NODES		512
@@ -92,14 +96,23 @@ ng_cache_store(struct ng_ctx *ng, const char *cookie, const char *reply,
 	ng->cache.next = (ng->cache.next + 1) % NG_CACHE_SIZE;
 }
 
-/* A request being answered: the decoded dictionary and the reply under
- * construction (the caller has written the cookie and opened the dict). */
+/* A request being answered: the decoded dictionary, its options and the
+ * reply under construction (the caller has written the cookie and opened
+ * the dict). */
 struct ng_req {
 	struct ng_ctx	*ng;
 	struct bnode	*d;
 	struct bencoder	*b;
+	struct ng_opts	 o;
 	char		 err[640];
+	char		 warn[256];	/* "warning" of an ok reply */
 };
+
+/* rtpengine's error strings that SIP proxies act on: Kamailio's module
+ * tries the next relay of its set on exactly these. */
+#define NG_ERR_LIMIT	"Parallel session limit reached"
+#define NG_ERR_PORTS	"Ran out of ports"
+#define NG_ERR_NOTFOUND	"Call-ID not found or tags didn't match"
 
 /* Copy a string field into buf; missing and required, or too long, or not
  * a string: error text in r->err and -1. Missing and optional: "" and 0. */
@@ -132,49 +145,6 @@ ng_str(struct ng_req *r, const char *key, char *buf, size_t len,
 	return 0;
 }
 
-/* True if list `key` holds the string s (rtpengine's flags, rtcp-mux). */
-static bool
-ng_list_has(struct bnode *d, const char *key, const char *s)
-{
-	struct bnode *l = bnode_get(d, key), *n;
-
-	if (l == NULL || l->type != BNODE_LIST)
-		return false;
-	for (n = l->child; n != NULL; n = n->next)
-		if (bnode_str_eq(n, s))
-			return true;
-	return false;
-}
-
-/* rtpengine accepts flags with spaces or dashes ("SIP source address",
- * "SIP-source-address") and in any case. */
-static bool
-ng_flag(struct bnode *d, const char *canon)
-{
-	struct bnode *l = bnode_get(d, "flags"), *n;
-	size_t i, clen = strlen(canon);
-
-	if (l == NULL || l->type != BNODE_LIST)
-		return false;
-	for (n = l->child; n != NULL; n = n->next) {
-		if (n->type != BNODE_STR || n->len != clen)
-			continue;
-		for (i = 0; i < clen; i++) {
-			char a = n->s[i], c = canon[i];
-
-			if (a == ' ' || a == '_')
-				a = '-';
-			if (a >= 'A' && a <= 'Z')
-				a += 'a' - 'A';
-			if (a != c)
-				break;
-		}
-		if (i == clen)
-			return true;
-	}
-	return false;
-}
-
 static void
 ng_reply_error(struct bencoder *b, const char *reason)
 {
@@ -182,52 +152,65 @@ ng_reply_error(struct bencoder *b, const char *reason)
 	benc_kv_str(b, "error-reason", reason);
 }
 
-/* The address the offerer/answerer's media should be sent to before
- * latching: the SDP's, unless the proxy asks for the SIP source address. */
+static bool
+ng_addr_unspecified(const struct addr *a)
+{
+	if (a->af == AF_INET)
+		return a->v4.s_addr == INADDR_ANY;
+	return a->af == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->v6);
+}
+
+/*
+ * The address the endpoint's media goes to before it latches: "media
+ * address" if given, else the SIP source address with SIP-source-address,
+ * else the SDP's. An SDP address of 0.0.0.0 or :: (the old way to put a
+ * call on hold) stays unspecified whatever the flags say: nothing is sent
+ * there until the endpoint speaks.
+ */
 static int
 ng_endpoint_addr(struct ng_req *r, const struct sdp_info *si, int i,
-    struct addr *out)
+    int af, struct addr *out)
 {
 	const struct addr *a = sdp_media_addr(si, i);
-	struct bnode *rf, *fam, *ad;
-	char buf[INET6_ADDRSTRLEN + 1], sub[128];
+	char buf[ADDR_STRLEN];
 
-	if (ng_flag(r->d, "sip-source-address")) {
-		rf = bnode_get(r->d, "received from");
-		if (rf == NULL)
-			rf = bnode_get(r->d, "received-from");
-		if (rf == NULL || rf->type != BNODE_LIST ||
-		    (fam = rf->child) == NULL || (ad = fam->next) == NULL ||
-		    bnode_strcpy(ad, buf, sizeof(buf)) == -1) {
+	memset(out, 0, sizeof(*out));
+	if (a == NULL)
+		return 0;
+	*out = *a;
+	if (ng_addr_unspecified(a))
+		return 0;
+	if (r->o.has_media_address)
+		*out = r->o.media_address;
+	else if (r->o.sip_source) {
+		if (!r->o.has_received_from) {
 			snprintf(r->err, sizeof(r->err), "flag SIP-source-"
 			    "address needs 'received from': [family, "
 			    "address]");
 			return -1;
 		}
-		if (addr_parse(buf, out, sub, sizeof(sub)) == -1) {
-			snprintf(r->err, sizeof(r->err), "'received from': "
-			    "%s", sub);
-			return -1;
-		}
-		return 0;
+		*out = r->o.received_from;
 	}
-	if (a == NULL)
-		memset(out, 0, sizeof(*out));
-	else
-		*out = *a;
+	if (out->af != af) {
+		snprintf(r->err, sizeof(r->err), "media %d: endpoint address "
+		    "%s is not %s like the call: bridging IPv4 and IPv6 is "
+		    "not supported", i + 1, addr_fmt(out, buf, sizeof(buf)),
+		    af == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
 	return 0;
 }
 
 /* Record what the endpoint of leg l said in its SDP about media i. */
 static int
 ng_leg_from_sdp(struct ng_req *r, struct leg *l, const struct sdp_info *si,
-    int i)
+    int i, int af)
 {
 	const struct sdp_media *sm = &si->media[i];
 	union sockaddr_any rtp;
 	struct addr a;
 
-	if (ng_endpoint_addr(r, si, i, &a) == -1)
+	if (ng_endpoint_addr(r, si, i, af, &a) == -1)
 		return -1;
 	memset(&rtp, 0, sizeof(rtp));
 	if (a.af != 0 && sm->port != 0)
@@ -246,30 +229,226 @@ ng_leg_from_sdp(struct ng_req *r, struct leg *l, const struct sdp_info *si,
 			    (uint16_t)(sm->port + 1));
 	}
 	l->rtcp_dest = l->sdp_rtcp;
-	l->rtcp_mux = sm->rtcp_mux && !ng_list_has(r->d, "rtcp-mux", "demux")
-	    && !ng_list_has(r->d, "rtcp-mux", "reject");
+	/* The endpoint muxes if it said so, unless the proxy rejects mux
+	 * (rtcp-mux "demux" only keeps mux from being offered onwards). */
+	l->rtcp_mux = sm->rtcp_mux && !r->o.rtcp_mux_reject;
 	if (l->rtcp_mux)
 		l->rtcp_dest = rtp;
 	memcpy(l->pt_mask, sm->pt_mask, sizeof(l->pt_mask));
 	l->pt_known = sm->rtp;
+	snprintf(l->proto, sizeof(l->proto), "%s", sm->proto);
+	l->strict = r->o.strict_source;
 	l->has_sdp = true;
 	return 0;
 }
 
-/* Rewrite the SDP for the other side: c= to the VIP, m= to the ports of
- * the legs on side `ports_side`. */
+/*
+ * Security class of an RTP profile: 0 plain RTP, 1 SRTP with keys in SDP
+ * (SDES), 2 DTLS-SRTP; -1 for a protocol that is not RTP. The relay may
+ * rewrite a protocol within its class (AVP <-> AVPF: the feedback profile
+ * is an SDP matter), never across (that needs SRTP termination).
+ */
+static int
+ng_proto_class(const char *p)
+{
+	static const struct {
+		const char	*name;
+		int		 cls;
+	} protos[] = {
+		{ "RTP/AVP", 0 }, { "RTP/AVPF", 0 },
+		{ "RTP/SAVP", 1 }, { "RTP/SAVPF", 1 },
+		{ "UDP/TLS/RTP/SAVP", 2 }, { "UDP/TLS/RTP/SAVPF", 2 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (strcasecmp(p, protos[i].name) == 0)
+			return protos[i].cls;
+	return -1;
+}
+
+/* What one media of the SDP handed on looks like beyond its ports. */
+struct ng_media_out {
+	const char	*proto;		/* NULL: as received */
+	bool		 set_fmt;
+	int		 nfmt;
+	uint8_t		 fmt[SDP_MAX_FMT];
+	bool		 reject;
+};
+
+/*
+ * The m= protocol to write for media i. In an offer, "transport protocol"
+ * if given; in an answer, the one given, or else the protocol the offerer
+ * used (rtpengine answers the offerer in its own profile unless told
+ * "accept"). Refused across security classes.
+ */
+static int
+ng_media_proto(struct ng_req *r, const struct sdp_media *sm,
+    const struct leg *offerer, bool answer, struct ng_media_out *mo)
+{
+	const char *want = r->o.transport;
+	int have;
+
+	mo->proto = NULL;
+	if ((have = ng_proto_class(sm->proto)) == -1 || sm->port == 0)
+		return 0;
+	if (answer && strcasecmp(want, "accept") == 0)
+		return 0;
+	if (want[0] == '\0') {
+		if (!answer || offerer == NULL || offerer->proto[0] == '\0' ||
+		    strcasecmp(offerer->proto, sm->proto) == 0 ||
+		    ng_proto_class(offerer->proto) != have)
+			return 0;
+		want = offerer->proto;
+	} else if (ng_proto_class(want) == -1) {
+		snprintf(r->err, sizeof(r->err), "'transport protocol' %.24s "
+		    "is not an RTP profile rtprelay knows (RTP/AVP, RTP/AVPF, "
+		    "RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, "
+		    "UDP/TLS/RTP/SAVPF)", want);
+		return -1;
+	} else if (ng_proto_class(want) != have) {
+		snprintf(r->err, sizeof(r->err), "'transport protocol' %.24s "
+		    "for media %s (%s) is not supported: rtprelay passes SRTP, "
+		    "DTLS and ZRTP through unchanged and does not terminate or "
+		    "re-encrypt them", want, sm->type, sm->proto);
+		return -1;
+	}
+	if (strcasecmp(want, sm->proto) != 0)
+		mo->proto = want;
+	return 0;
+}
+
+/* Codec strip/except/offer (offers) and single codec (answers). */
+static void
+ng_media_codecs(struct ng_req *r, const char *sdp, const struct sdp_media *sm,
+    bool answer, struct ng_media_out *mo)
+{
+	const char *strip[NGO_CODECS_MAX], *except[NGO_CODECS_MAX],
+	    *offer[NGO_CODECS_MAX];
+	struct sdp_codec_ops ops;
+	int i, n;
+
+	memset(&ops, 0, sizeof(ops));
+	if (answer)
+		ops.single = r->o.single_codec;
+	else {
+		for (i = 0; i < r->o.codec_strip.n; i++)
+			strip[i] = r->o.codec_strip.name[i];
+		for (i = 0; i < r->o.codec_except.n; i++)
+			except[i] = r->o.codec_except.name[i];
+		for (i = 0; i < r->o.codec_offer.n; i++)
+			offer[i] = r->o.codec_offer.name[i];
+		ops.strip = strip;
+		ops.nstrip = r->o.codec_strip.n;
+		ops.except = except;
+		ops.nexcept = r->o.codec_except.n;
+		ops.offer = offer;
+		ops.noffer = r->o.codec_offer.n;
+	}
+	if ((ops.nstrip == 0 && ops.noffer == 0 && !ops.single) ||
+	    sm->port == 0)
+		return;
+	if ((n = sdp_codec_select(sdp, sm, &ops, mo->fmt)) == -1)
+		return;
+	if (n == 0) {
+		/* rtpengine keeps the original list rather than offer a
+		 * media without codecs, unless told that is the intent. */
+		mo->reject = r->o.allow_no_codec;
+		return;
+	}
+	if (n == sm->nfmt && memcmp(mo->fmt, sm->fmt, (size_t)n) == 0)
+		return;
+	mo->set_fmt = true;
+	mo->nfmt = n;
+}
+
+/* The marker of rtpengine's loop-protect, made ours by the VIP. */
+static void
+ng_marker(const struct addr *vip, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	snprintf(buf, len, "rtpengine:rtprelay-%s", addr_fmt(vip, a,
+	    sizeof(a)));
+}
+
+/* True if the SDP has ICE attributes anywhere. */
+static bool
+ng_sdp_has_ice(const struct sdp_info *si)
+{
+	int i;
+
+	if (si->has_ice)
+		return true;
+	for (i = 0; i < si->nmedia; i++)
+		if (si->media[i].has_ice)
+			return true;
+	return false;
+}
+
+/*
+ * Everything about an offer or answer that can be refused, decided before
+ * the call changes: ICE, protocols and codecs of every media. mo[] says
+ * how each media is written.
+ */
+static int
+ng_plan(struct ng_req *r, const char *sdp, const struct sdp_info *si,
+    const struct call *c, int offerer_side, bool answer,
+    struct ng_media_out mo[SDP_MAX_MEDIA])
+{
+	const struct leg *off;
+	int i;
+
+	if (ng_sdp_has_ice(si)) {
+		if (r->o.ice == NGO_ICE_DEFAULT) {
+			snprintf(r->err, sizeof(r->err), "ICE=default is not "
+			    "supported for an SDP with ICE: rtprelay does not "
+			    "take part in ICE; use ICE=remove");
+			return -1;
+		}
+		if (r->o.ice == NGO_ICE_UNSET)
+			snprintf(r->warn, sizeof(r->warn), "ICE attributes "
+			    "removed: rtprelay does not take part in ICE "
+			    "(ICE=remove says so)");
+	}
+	memset(mo, 0, sizeof(*mo) * SDP_MAX_MEDIA);
+	for (i = 0; i < si->nmedia; i++) {
+		off = c != NULL && i < c->nmedia ?
+		    &c->media[i]->leg[offerer_side] : NULL;
+		if (ng_media_proto(r, &si->media[i], off, answer, &mo[i]) ==
+		    -1)
+			return -1;
+		ng_media_codecs(r, sdp, &si->media[i], answer, &mo[i]);
+	}
+	return 0;
+}
+
+/*
+ * Rewrite the SDP for the other side: c= to the VIP, m= to the ports of
+ * the legs on side `ports_side`, and what the options ask for.
+ */
 static int
 ng_rewrite(struct ng_req *r, struct call *c, const char *sdp, size_t len,
-    const struct sdp_info *si, int ports_side, const struct addr *vip)
+    const struct sdp_info *si, int ports_side, bool answer,
+    const struct ng_media_out mo[SDP_MAX_MEDIA])
 {
 	struct sdp_rewrite rw;
-	char *out;
+	char *out, marker[80];
 	size_t outlen;
 	int i;
 
 	memset(&rw, 0, sizeof(rw));
-	rw.addr = *vip;
+	rw.addr = c->vip;
 	rw.remove_ice = true;	/* candidates would bypass the relay */
+	rw.replace_origin = r->o.replace_origin;
+	rw.replace_zero = r->o.replace_zero_address;
+	rw.strip_extmap = r->o.strip_extmap;
+	rw.rtcp_attr = r->o.no_rtcp_attr ? SDP_RTCP_NONE :
+	    r->o.full_rtcp_attr ? SDP_RTCP_FULL : SDP_RTCP_PORT;
+	if (r->o.loop_protect) {
+		ng_marker(&c->vip, marker, sizeof(marker));
+		rw.marker = marker;
+	}
 	rw.nmedia = si->nmedia;
 	for (i = 0; i < si->nmedia; i++) {
 		struct leg *l = &c->media[i]->leg[ports_side];
@@ -277,11 +456,20 @@ ng_rewrite(struct ng_req *r, struct call *c, const char *sdp, size_t len,
 		rw.media[i].rtp_port = l->port;
 		rw.media[i].rtcp_port = (uint16_t)(l->port + 1);
 		/* Offer mux to whoever faces these ports when the endpoint on
-		 * the far side muxes (or the proxy asks for it); answer mux
-		 * when the offer had it. */
-		rw.media[i].rtcp_mux = leg_peer(l)->rtcp_mux ||
-		    ng_list_has(r->d, "rtcp-mux", "offer") ||
-		    ng_list_has(r->d, "rtcp-mux", "require");
+		 * the far side muxes (and the proxy does not demux), or when
+		 * the proxy asks for it; answer mux to an offerer that offered
+		 * it and was not refused. */
+		if (answer)
+			rw.media[i].rtcp_mux = l->rtcp_mux;
+		else
+			rw.media[i].rtcp_mux = (leg_peer(l)->rtcp_mux &&
+			    !r->o.rtcp_mux_demux) || r->o.rtcp_mux_offer ||
+			    r->o.rtcp_mux_require;
+		rw.media[i].proto = mo[i].proto;
+		rw.media[i].set_fmt = mo[i].set_fmt;
+		rw.media[i].nfmt = mo[i].nfmt;
+		memcpy(rw.media[i].fmt, mo[i].fmt, sizeof(rw.media[i].fmt));
+		rw.media[i].reject = mo[i].reject;
 	}
 	if ((out = malloc(SDP_REWRITE_MAX)) == NULL) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
@@ -294,57 +482,40 @@ ng_rewrite(struct ng_req *r, struct call *c, const char *sdp, size_t len,
 	}
 	benc_kv_str(r->b, "result", "ok");
 	benc_kv_strn(r->b, "sdp", out, outlen);
+	if (r->warn[0] != '\0')
+		benc_kv_str(r->b, "warning", r->warn);
 	free(out);
 	return 0;
 }
 
-/* VIP for this request: "address family" if given, else the family of the
- * SDP's first address. */
+/*
+ * The family of the call's VIP: "address family" if given, which must be
+ * the SDP's (the relay does not bridge IPv4 and IPv6), else the SDP's.
+ */
 static const struct addr *
 ng_vip(struct ng_req *r, const struct sdp_info *si)
 {
 	const struct addr *vip, *a;
-	char fam[8];
-	int af = AF_INET, i;
+	int af = 0, i;
 
-	if (ng_str(r, "address family", fam, sizeof(fam), false) == -1)
+	for (i = 0; i < si->nmedia && af == 0; i++)
+		if ((a = sdp_media_addr(si, i)) != NULL)
+			af = a->af;
+	if (r->o.af != 0 && af != 0 && r->o.af != af) {
+		snprintf(r->err, sizeof(r->err), "'address family' %s for an "
+		    "%s SDP is not supported: rtprelay does not bridge IPv4 "
+		    "and IPv6", r->o.af == AF_INET6 ? "IP6" : "IP4",
+		    af == AF_INET6 ? "IPv6" : "IPv4");
 		return NULL;
-	if (strcmp(fam, "IP6") == 0)
-		af = AF_INET6;
-	else if (fam[0] != '\0' && strcmp(fam, "IP4") != 0) {
-		snprintf(r->err, sizeof(r->err), "'address family' must be "
-		    "IP4 or IP6, not '%s'", fam);
-		return NULL;
-	} else if (fam[0] == '\0') {
-		for (i = 0; i < si->nmedia; i++)
-			if ((a = sdp_media_addr(si, i)) != NULL) {
-				af = a->af;
-				break;
-			}
 	}
-	vip = relay_config_vip(r->ng->cfg, af);
-	if (vip == NULL && fam[0] == '\0')	/* relay the other family */
-		vip = relay_config_vip(r->ng->cfg,
-		    af == AF_INET ? AF_INET6 : AF_INET);
-	if (vip == NULL)
+	if (r->o.af != 0)
+		af = r->o.af;
+	if (af == 0)
+		af = AF_INET;
+	if ((vip = relay_config_vip(r->ng->cfg, af)) == NULL)
 		snprintf(r->err, sizeof(r->err), "no service address for %s",
 		    af == AF_INET6 ? "IPv6" : "IPv4");
 	return vip;
-}
-
-static int
-ng_check_ice(struct ng_req *r)
-{
-	char ice[32];
-
-	if (ng_str(r, "ICE", ice, sizeof(ice), false) == -1)
-		return -1;
-	if (ice[0] != '\0' && strcmp(ice, "remove") != 0) {
-		snprintf(r->err, sizeof(r->err), "ICE=%s is not supported "
-		    "(only 'remove'; ICE is always removed)", ice);
-		return -1;
-	}
-	return 0;
 }
 
 /* The request's SDP, parsed; NULL with r->err on a missing or bad one. */
@@ -365,6 +536,47 @@ ng_sdp(struct ng_req *r, size_t *len, struct sdp_info *si)
 	return sdp;
 }
 
+/* The options of an offer, answer or delete; -1 with r->err. */
+static int
+ng_opts(struct ng_req *r, enum ng_cmd cmd)
+{
+	int i;
+
+	if (ngopts_parse(r->d, cmd, &r->o, r->err, sizeof(r->err)) == -1)
+		return -1;
+	for (i = 0; i < r->o.nunknown; i++)
+		log_info("ng %s: ignored %s (unknown to rtpengine's protocol "
+		    "as rtprelay knows it)", ng_cmd_name(cmd),
+		    r->o.unknown[i]);
+	return 0;
+}
+
+/*
+ * loop-protect: an SDP that already carries our marker has been through
+ * this cluster; it goes back unchanged and the call is not touched.
+ */
+static bool
+ng_looped(struct ng_req *r, const char *sdp, size_t len)
+{
+	const struct addr *vip;
+	char marker[80];
+	int af;
+
+	if (!r->o.loop_protect)
+		return false;
+	for (af = AF_INET; af != 0; af = af == AF_INET ? AF_INET6 : 0) {
+		if ((vip = relay_config_vip(r->ng->cfg, af)) == NULL)
+			continue;
+		ng_marker(vip, marker, sizeof(marker));
+		if (sdp_has_session_attr(sdp, len, marker)) {
+			benc_kv_str(r->b, "result", "ok");
+			benc_kv_strn(r->b, "sdp", sdp, len);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* After an offer or answer: RTCP sockets as the legs' mux state needs,
  * and the change queued for the other relays. */
 static void
@@ -372,39 +584,62 @@ ng_call_changed(struct ng_ctx *ng, struct call *c)
 {
 	int i, s;
 
+	c->signal_wall = ng->now_wall;
 	for (i = 0; i < c->nmedia; i++)
 		for (s = 0; s < 2; s++)
 			call_leg_sync_rtcp(ng->calls, &c->media[i]->leg[s]);
 	call_mark_dirty(ng->calls, c, CALL_DIRTY_SIG);
 }
 
+/* max-calls reached: rtpengine's "load limit" reply to a proxy that
+ * supports it (it then tries another relay), else its error. */
+static int
+ng_limit(struct ng_req *r)
+{
+	r->ng->stats->calls_rejected++;
+	if (!r->o.load_limit) {
+		snprintf(r->err, sizeof(r->err), NG_ERR_LIMIT);
+		return -1;
+	}
+	benc_kv_str(r->b, "result", "load limit");
+	benc_kv_str(r->b, "message", "call limit reached");
+	return 0;
+}
+
 static int
 ng_offer(struct ng_req *r)
 {
 	struct ng_ctx *ng = r->ng;
+	struct ng_media_out mo[SDP_MAX_MEDIA];
 	char id[CALL_ID_MAX + 1], from[CALL_TAG_MAX + 1];
 	const struct addr *vip;
 	struct sdp_info si;
 	struct call *c;
 	const char *sdp;
 	size_t sdplen;
-	int i, side;
+	int i, side, rc;
 	bool created = false;
 
 	if (ng_str(r, "call-id", id, sizeof(id), true) == -1 ||
 	    ng_str(r, "from-tag", from, sizeof(from), true) == -1 ||
-	    ng_check_ice(r) == -1)
+	    ng_opts(r, NG_CMD_OFFER) == -1)
 		return -1;
 	if ((sdp = ng_sdp(r, &sdplen, &si)) == NULL)
 		return -1;
+	if (ng_looped(r, sdp, sdplen))
+		return 0;
 	if ((vip = ng_vip(r, &si)) == NULL)
 		return -1;
-	if ((c = call_find(ng->calls, id)) == NULL) {
-		if (ng->calls->ncalls >= ng->cfg->max_calls) {
-			snprintf(r->err, sizeof(r->err), "call limit reached "
-			    "(%u calls)", ng->cfg->max_calls);
-			return -1;
-		}
+	c = call_find(ng->calls, id);
+	/* A re-offer from the callee (re-INVITE the other way) swaps the
+	 * roles of the legs; any other tag takes the offerer's place. */
+	side = (c != NULL && c->to_tag[0] != '\0' &&
+	    strcmp(from, c->to_tag) == 0) ? 1 : 0;
+	if (ng_plan(r, sdp, &si, NULL, side, false, mo) == -1)
+		return -1;
+	if (c == NULL) {
+		if (ng->calls->ncalls >= ng->cfg->max_calls)
+			return ng_limit(r);
 		c = call_create(ng->calls, id, ng->now_us, ng->now_wall);
 		if (c == NULL) {
 			snprintf(r->err, sizeof(r->err), "out of memory");
@@ -412,23 +647,29 @@ ng_offer(struct ng_req *r)
 		}
 		created = true;
 	}
-	/* A re-offer from the callee (re-INVITE the other way) swaps the
-	 * roles of the legs; any other tag takes the offerer's place. */
-	side = (c->to_tag[0] != '\0' && strcmp(from, c->to_tag) == 0) ? 1 : 0;
 	if (side == 0)
 		memcpy(c->from_tag, from, strlen(from) + 1);
-	if (call_set_media(ng->calls, c, si.nmedia, vip, r->err,
-	    sizeof(r->err)) == -1)
+	if ((rc = call_set_media(ng->calls, c, si.nmedia, vip, r->err,
+	    sizeof(r->err))) != 0) {
+		if (rc == CALL_NO_PORTS) {
+			log_warn("call %s: %s", id, r->err);
+			snprintf(r->err, sizeof(r->err), NG_ERR_PORTS);
+		}
 		goto fail;
+	}
 	for (i = 0; i < si.nmedia; i++) {
 		struct media *m = c->media[i];
 
 		snprintf(m->type, sizeof(m->type), "%s", si.media[i].type);
 		m->rejected = si.media[i].port == 0;
-		if (ng_leg_from_sdp(r, &m->leg[side], &si, i) == -1)
+		if (ng_leg_from_sdp(r, &m->leg[side], &si, i, vip->af) == -1)
 			goto fail;
+		/* rtcp-mux "require": the receiver is taken to mux already
+		 * (WebRTC), so no separate RTCP port is ever offered. */
+		if (r->o.rtcp_mux_require)
+			m->leg[1 - side].rtcp_mux = true;
 	}
-	if (ng_rewrite(r, c, sdp, sdplen, &si, 1 - side, vip) == -1)
+	if (ng_rewrite(r, c, sdp, sdplen, &si, 1 - side, false, mo) == -1)
 		goto fail;
 	ng_call_changed(ng, c);
 	if (created) {
@@ -448,8 +689,8 @@ static int
 ng_answer(struct ng_req *r)
 {
 	struct ng_ctx *ng = r->ng;
+	struct ng_media_out mo[SDP_MAX_MEDIA];
 	char id[CALL_ID_MAX + 1], from[CALL_TAG_MAX + 1], to[CALL_TAG_MAX + 1];
-	const struct addr *vip;
 	struct sdp_info si;
 	struct call *c;
 	const char *sdp;
@@ -459,10 +700,12 @@ ng_answer(struct ng_req *r)
 	if (ng_str(r, "call-id", id, sizeof(id), true) == -1 ||
 	    ng_str(r, "from-tag", from, sizeof(from), true) == -1 ||
 	    ng_str(r, "to-tag", to, sizeof(to), true) == -1 ||
-	    ng_check_ice(r) == -1)
+	    ng_opts(r, NG_CMD_ANSWER) == -1)
 		return -1;
 	if ((sdp = ng_sdp(r, &sdplen, &si)) == NULL)
 		return -1;
+	if (ng_looped(r, sdp, sdplen))
+		return 0;
 	if ((c = call_find(ng->calls, id)) == NULL) {
 		snprintf(r->err, sizeof(r->err), "Unknown call-id '%.200s'", id);
 		return -1;
@@ -482,11 +725,20 @@ ng_answer(struct ng_req *r)
 		    "belong to call '%.200s'", from, id);
 		return -1;
 	}
-	vip = relay_config_vip(ng->cfg, c->af);
+	if (r->o.af != 0 && r->o.af != c->af) {
+		snprintf(r->err, sizeof(r->err), "'address family' %s in an "
+		    "answer to an %s call is not supported: rtprelay does not "
+		    "bridge IPv4 and IPv6", r->o.af == AF_INET6 ? "IP6" :
+		    "IP4", c->af == AF_INET6 ? "IPv6" : "IPv4");
+		return -1;
+	}
+	if (ng_plan(r, sdp, &si, c, 1 - side, true, mo) == -1)
+		return -1;
 	for (i = 0; i < si.nmedia; i++)
-		if (ng_leg_from_sdp(r, &c->media[i]->leg[side], &si, i) == -1)
+		if (ng_leg_from_sdp(r, &c->media[i]->leg[side], &si, i,
+		    c->af) == -1)
 			return -1;
-	if (ng_rewrite(r, c, sdp, sdplen, &si, 1 - side, vip) == -1)
+	if (ng_rewrite(r, c, sdp, sdplen, &si, 1 - side, true, mo) == -1)
 		return -1;
 	if (side == 1)
 		memcpy(c->to_tag, to, strlen(to) + 1);
@@ -518,87 +770,48 @@ ng_call_end(struct ng_ctx *ng, struct call *c, const char *why)
 	call_delete(ng->calls, c);
 }
 
+/*
+ * delete: the whole call (rtprelay keeps one dialogue per call-id, so a
+ * to-tag or via-branch selects nothing smaller). A call that is not here,
+ * or a from-tag that belongs to neither party, is rtpengine's warning, or
+ * its error with the flag "fatal". The reply carries the call's statistics
+ * unless the flag "fast" says not to.
+ */
 static int
 ng_delete(struct ng_req *r)
 {
-	char id[CALL_ID_MAX + 1];
+	char id[CALL_ID_MAX + 1], from[CALL_TAG_MAX + 1];
 	struct call *c;
 
-	if (ng_str(r, "call-id", id, sizeof(id), true) == -1)
+	if (ng_str(r, "call-id", id, sizeof(id), true) == -1 ||
+	    ng_str(r, "from-tag", from, sizeof(from), false) == -1 ||
+	    ng_opts(r, NG_CMD_DELETE) == -1)
 		return -1;
-	if ((c = call_find(r->ng->calls, id)) == NULL) {
-		snprintf(r->err, sizeof(r->err), "Unknown call-id '%.200s'", id);
-		return -1;
+	c = call_find(r->ng->calls, id);
+	if (c != NULL && from[0] != '\0' && strcmp(from, c->from_tag) != 0 &&
+	    strcmp(from, c->to_tag) != 0)
+		c = NULL;
+	if (c == NULL) {
+		if (r->o.fatal) {
+			snprintf(r->err, sizeof(r->err), NG_ERR_NOTFOUND);
+			return -1;
+		}
+		benc_kv_str(r->b, "result", "ok");
+		benc_kv_str(r->b, "warning", NG_ERR_NOTFOUND);
+		return 0;
 	}
-	ng_call_end(r->ng, c, "deleted");
 	benc_kv_str(r->b, "result", "ok");
+	if (!r->o.fast)
+		ngstats_call(r->b, c, r->ng->now_us, r->ng->now_wall);
+	ng_call_end(r->ng, c, "deleted");
 	return 0;
-}
-
-static void
-ng_endpoint(struct bencoder *b, const char *key, const union sockaddr_any *sa)
-{
-	struct addr a;
-	char buf[INET6_ADDRSTRLEN];
-
-	benc_str(b, key);
-	benc_dict(b);
-	if (sa->sa.sa_family == AF_INET || sa->sa.sa_family == AF_INET6) {
-		sa_to_addr(sa, &a);
-		benc_kv_str(b, "family", a.af == AF_INET ? "IPv4" : "IPv6");
-		benc_kv_str(b, "address", addr_fmt(&a, buf, sizeof(buf)));
-		benc_kv_int(b, "port", sa_port(sa));
-	}
-	benc_end(b);
-}
-
-static void
-ng_leg_stats(struct bencoder *b, const struct leg *l)
-{
-	const struct latch *la = &l->latch;
-	const union sockaddr_any *dest = latch_dest(la);
-	union sockaddr_any none;
-	int v;
-
-	memset(&none, 0, sizeof(none));
-	benc_dict(b);
-	benc_kv_int(b, "local port", l->port);
-	benc_kv_int(b, "local RTCP port", l->rtcp_mux ? l->port : l->port + 1);
-	ng_endpoint(b, "endpoint", dest != NULL ? dest : &none);
-	ng_endpoint(b, "advertised endpoint", &la->sdp);
-	ng_endpoint(b, "RTCP endpoint", &l->rtcp_dest);
-	benc_kv_str(b, "latch", latch_state_name(la->state));
-	if (la->state == LATCH_LATCHED)
-		benc_kv_int(b, "SSRC", la->ssrc);
-	benc_kv_int(b, "rtcp-mux", l->rtcp_mux);
-	benc_str(b, "stats");
-	benc_dict(b);
-	benc_kv_int(b, "packets", (int64_t)l->stats.packets);
-	benc_kv_int(b, "bytes", (int64_t)l->stats.bytes);
-	benc_kv_int(b, "RTCP packets", (int64_t)l->stats.rtcp_packets);
-	benc_kv_int(b, "keepalives", (int64_t)l->stats.keepalives);
-	benc_kv_int(b, "errors", (int64_t)(l->stats.drops +
-	    l->stats.send_errors));
-	benc_kv_int(b, "latch moves",
-	    (int64_t)la->verdicts[LATCH_FORWARD_MOVED]);
-	benc_str(b, "drops");
-	benc_dict(b);
-	for (v = LATCH_DROP_SPOOF; v < LATCH_VERDICT_MAX; v++)
-		benc_kv_int(b, latch_verdict_name(v),
-		    (int64_t)la->verdicts[v]);
-	benc_end(b);
-	benc_end(b);
-	benc_end(b);
 }
 
 static int
 ng_query(struct ng_req *r)
 {
 	char id[CALL_ID_MAX + 1];
-	struct bencoder *b = r->b;
 	struct call *c;
-	uint64_t pk = 0, by = 0, rt = 0, er = 0;
-	int i, s;
 
 	if (ng_str(r, "call-id", id, sizeof(id), true) == -1)
 		return -1;
@@ -606,55 +819,8 @@ ng_query(struct ng_req *r)
 		snprintf(r->err, sizeof(r->err), "Unknown call-id '%.200s'", id);
 		return -1;
 	}
-	benc_kv_str(b, "result", "ok");
-	benc_kv_int(b, "created", (int64_t)c->created_wall);
-	benc_kv_int(b, "last media", (int64_t)((r->ng->now_us -
-	    c->last_media_us) / 1000000));
-	benc_str(b, "tags");
-	benc_dict(b);
-	for (s = 0; s < 2; s++) {
-		const char *tag = s == 0 ? c->from_tag : c->to_tag;
-
-		if (tag[0] == '\0')
-			continue;
-		benc_str(b, tag);
-		benc_dict(b);
-		benc_kv_str(b, "tag", tag);
-		benc_str(b, "medias");
-		benc_list(b);
-		for (i = 0; i < c->nmedia; i++) {
-			struct leg *l = &c->media[i]->leg[s];
-
-			benc_dict(b);
-			benc_kv_int(b, "index", i + 1);
-			benc_kv_str(b, "type", c->media[i]->type);
-			benc_str(b, "streams");
-			benc_list(b);
-			ng_leg_stats(b, l);
-			benc_end(b);
-			benc_end(b);
-			pk += l->stats.packets;
-			by += l->stats.bytes;
-			rt += l->stats.rtcp_packets;
-			er += l->stats.drops + l->stats.send_errors;
-		}
-		benc_end(b);
-		benc_end(b);
-	}
-	benc_end(b);
-	benc_str(b, "totals");
-	benc_dict(b);
-	benc_str(b, "RTP");
-	benc_dict(b);
-	benc_kv_int(b, "packets", (int64_t)(pk - rt));
-	benc_kv_int(b, "bytes", (int64_t)by);
-	benc_kv_int(b, "errors", (int64_t)er);
-	benc_end(b);
-	benc_str(b, "RTCP");
-	benc_dict(b);
-	benc_kv_int(b, "packets", (int64_t)rt);
-	benc_end(b);
-	benc_end(b);
+	benc_kv_str(r->b, "result", "ok");
+	ngstats_call(r->b, c, r->ng->now_us, r->ng->now_wall);
 	return 0;
 }
 
@@ -695,43 +861,12 @@ ng_list(struct ng_req *r)
 static int
 ng_statistics(struct ng_req *r)
 {
-	struct relay_stats *st = r->ng->stats;
-	struct bencoder *b = r->b;
-	int v;
+	struct ng_ctx *ng = r->ng;
 
-	benc_kv_str(b, "result", "ok");
-	benc_str(b, "statistics");
-	benc_dict(b);
-	benc_str(b, "currentstatistics");
-	benc_dict(b);
-	benc_kv_int(b, "sessionsown", (int64_t)r->ng->calls->ncalls);
-	benc_kv_int(b, "sessionsforeign", 0);
-	benc_kv_int(b, "sessionstotal", (int64_t)r->ng->calls->ncalls);
-	benc_kv_int(b, "packetrate", (int64_t)st->packet_rate);
-	benc_kv_int(b, "byterate", (int64_t)st->byte_rate);
-	benc_kv_int(b, "errorrate", 0);
-	benc_end(b);
-	benc_str(b, "totalstatistics");
-	benc_dict(b);
-	benc_kv_int(b, "managedsessions", (int64_t)st->calls_created);
-	benc_kv_int(b, "timeoutsessions", (int64_t)st->calls_expired);
-	benc_kv_int(b, "deletedsessions", (int64_t)st->calls_deleted);
-	benc_kv_int(b, "packets", (int64_t)st->packets);
-	benc_kv_int(b, "bytes", (int64_t)st->bytes);
-	benc_kv_int(b, "rtcppackets", (int64_t)st->rtcp_packets);
-	benc_kv_int(b, "keepalives", (int64_t)st->keepalives);
-	benc_kv_int(b, "latchmoves", (int64_t)st->latch_moves);
-	benc_kv_int(b, "senderrors", (int64_t)st->send_errors);
-	benc_str(b, "drops");
-	benc_dict(b);
-	for (v = LATCH_DROP_SPOOF; v < LATCH_VERDICT_MAX; v++)
-		benc_kv_int(b, latch_verdict_name(v),
-		    (int64_t)st->verdicts[v]);
-	benc_end(b);
-	benc_end(b);
-	benc_kv_int(b, "portpairsused", r->ng->calls->pairs_used);
-	benc_kv_int(b, "portpairstotal", r->ng->calls->npairs);
-	benc_end(b);
+	benc_kv_str(r->b, "result", "ok");
+	ngstats_relay(r->b, ng->stats, ng->calls, ng->started_us != 0 &&
+	    ng->now_us > ng->started_us ? (ng->now_us - ng->started_us) /
+	    1000000 : 0);
 	return 0;
 }
 
@@ -849,9 +984,16 @@ ng_handle(struct ng_ctx *ng, const char *msg, size_t len, char *out,
 	    cmdn->type != BNODE_STR)
 		snprintf(r.err, sizeof(r.err), "missing 'command'");
 	else if ((cmd = ng_cmd_parse(cmdn)) == NG_CMD_UNKNOWN) {
+		const char *why = ngopts_unsupported_command(cmdn->s,
+		    cmdn->len);
+
 		ng_printable(cmdn->s, cmdn->len, cmdname, sizeof(cmdname));
-		snprintf(r.err, sizeof(r.err), "unknown command '%s'",
-		    cmdname);
+		if (why != NULL)
+			snprintf(r.err, sizeof(r.err), "command '%s' is not "
+			    "supported: %s", cmdname, why);
+		else
+			snprintf(r.err, sizeof(r.err), "unknown command '%s'",
+			    cmdname);
 	} else {
 		r.d = root;
 		rc = ng_dispatch(&r, cmd);

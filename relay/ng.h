@@ -43,6 +43,7 @@ struct ng_ctx {
 	struct ng_cache			 cache;
 	uint64_t			 now_us;	/* monotonic */
 	uint64_t			 now_wall;	/* seconds since epoch */
+	uint64_t			 started_us;	/* monotonic; uptime */
 	/* Shared state (NULL when standalone): ready() says whether the
 	 * relay may serve (ping answers pong only then) and why not;
 	 * ended() sees every call ng_call_end() removes, before it goes. */

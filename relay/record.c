@@ -212,12 +212,14 @@ rec_encode_sig(const struct call *c, const struct rec_version *v,
 			benc_kv_int(&b, "mx", l->rtcp_mux);
 			benc_kv_int(&b, "p", l->port);
 			benc_kv_int(&b, "pk", l->pt_known);
+			benc_kv_str(&b, "pr", l->proto);
 			snprintf(pt, sizeof(pt), "%016" PRIx64 "%016" PRIx64,
 			    l->pt_mask[0], l->pt_mask[1]);
 			benc_kv_str(&b, "pt", pt);
 			rec_kv_sa(&b, "rc", &l->sdp_rtcp);
 			rec_kv_sa(&b, "sa", &l->latch.sdp);
 			benc_kv_int(&b, "sd", l->has_sdp);
+			benc_kv_int(&b, "ss", l->strict);
 			benc_end(&b);
 		}
 		benc_end(&b);
@@ -433,7 +435,8 @@ rec_sa(const struct bnode *d, const char *key, int af,
 
 struct rec_leg {
 	uint16_t		port;
-	bool			rtcp_mux, pt_known, has_sdp;
+	bool			rtcp_mux, pt_known, has_sdp, strict;
+	char			proto[24];
 	uint64_t		pt_mask[2];
 	union sockaddr_any	sdp, sdp_rtcp;
 };
@@ -489,6 +492,19 @@ rec_decode_leg(const struct bnode *d, int af, struct rec_leg *l, char *err,
 	if (rec_sa(d, "sa", af, &l->sdp, err, errlen) == -1 ||
 	    rec_sa(d, "rc", af, &l->sdp_rtcp, err, errlen) == -1)
 		return -1;
+	/* Added after format 1 first shipped: optional, so a record from a
+	 * relay that does not write them still applies (no protocol known,
+	 * no strict-source). */
+	l->proto[0] = '\0';
+	if (bnode_get(d, "pr") != NULL && rec_str(d, "pr", l->proto,
+	    sizeof(l->proto), err, errlen) == -1)
+		return -1;
+	l->strict = false;
+	if (bnode_get(d, "ss") != NULL) {
+		if (rec_int(d, "ss", 0, 1, &v, err, errlen) == -1)
+			return -1;
+		l->strict = v;
+	}
 	return 0;
 }
 
@@ -588,6 +604,8 @@ rec_leg_apply(struct call_table *t, struct leg *l, const struct rec_leg *r)
 	memcpy(l->pt_mask, r->pt_mask, sizeof(l->pt_mask));
 	l->pt_known = r->pt_known;
 	l->has_sdp = r->has_sdp;
+	memcpy(l->proto, r->proto, sizeof(l->proto));
+	l->strict = r->strict;
 	call_leg_sync_rtcp(t, l);
 }
 

@@ -471,6 +471,7 @@ main(int argc, char *argv[])
 		fatalx("cannot allocate the call table");
 	r.media.calls = &r.calls;
 	ng_init(&r.ng, &r.calls, &r.cfg, &r.stats);
+	r.ng.started_us = mono_us();
 	for (i = 0; i < r.cfg.ncontrol; i++)
 		if (ng_listen(&r, &r.cfg.control[i]) == -1)
 			fatalx("cannot open the ng control socket");

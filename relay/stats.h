@@ -33,6 +33,7 @@ struct relay_stats {
 	uint64_t	send_errors;
 	uint64_t	no_destination;	/* nowhere to send yet */
 	uint64_t	calls_created;
+	uint64_t	calls_rejected;	/* offers refused at max-calls */
 	uint64_t	calls_deleted;
 	uint64_t	calls_expired;
 	uint64_t	ng_requests[NG_CMD_MAX];

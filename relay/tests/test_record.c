@@ -118,6 +118,9 @@ make_call(struct fix *f, const char *id)
 			l->pt_mask[0] = 0x101;
 			l->pt_mask[1] = 1ULL << 37;
 			l->pt_known = true;
+			snprintf(l->proto, sizeof(l->proto), "%s", s == 0 ?
+			    "RTP/AVPF" : "RTP/AVP");
+			l->strict = s == 0;
 		}
 	}
 	c->sig_ver.ver = 0x1000;
@@ -179,6 +182,8 @@ test_sig_roundtrip(void **state)
 			assert_int_equal(l->pt_mask[0], o->pt_mask[0]);
 			assert_int_equal(l->pt_mask[1], o->pt_mask[1]);
 			assert_true(l->pt_known);
+			assert_string_equal(l->proto, o->proto);
+			assert_int_equal(l->strict, o->strict);
 			assert_non_null(l->io);
 		}
 	}
@@ -197,6 +202,48 @@ test_sig_roundtrip(void **state)
 	assert_int_equal(apply(f, &f->b, "call-1", "s", f->val, f->len),
 	    REC_APPLIED);
 	assert_false(d->answered);
+}
+
+/* Remove every copy of cut from the value (a record of an older relay). */
+static void
+strip_all(struct fix *f, const char *cut)
+{
+	size_t n = strlen(cut);
+	char *p;
+
+	while ((p = memmem(f->val, f->len, cut, n)) != NULL) {
+		memmove(p, p + n, f->len - (size_t)(p - f->val) - n);
+		f->len -= n;
+	}
+}
+
+/* The leg's protocol ("pr") and strict-source ("ss") came after the
+ * format first shipped: a record without them applies, with no protocol
+ * known and no strict-source; with a bad value it is refused whole. */
+static void
+test_sig_optional_keys(void **state)
+{
+	struct fix *f = *state;
+	struct call *c = make_call(f, "call-o"), *d;
+
+	encode_sig(f, c, 0x1000, 7, false);
+	strip_all(f, "2:pr8:RTP/AVPF");
+	strip_all(f, "2:pr7:RTP/AVP");
+	strip_all(f, "2:ssi1e");
+	strip_all(f, "2:ssi0e");
+	assert_null(memmem(f->val, f->len, "2:pr", 4));
+	assert_int_equal(apply(f, &f->b, "call-o", "s", f->val, f->len),
+	    REC_APPLIED);
+	d = call_find(&f->b, "call-o");
+	assert_string_equal(d->media[0]->leg[0].proto, "");
+	assert_false(d->media[0]->leg[0].strict);
+
+	encode_sig(f, c, 0x1001, 7, false);
+	assert_non_null(memmem(f->val, f->len, "2:ssi1e", 7));
+	memcpy(memmem(f->val, f->len, "2:ssi1e", 7), "2:ssi7e", 7);
+	assert_int_equal(apply(f, &f->b, "call-o", "s", f->val, f->len),
+	    REC_INVALID);
+	assert_non_null(strstr(f->err, "'ss'"));
 }
 
 /* A re-offer that drops a media frees its ports on the other relay. */
@@ -606,6 +653,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sig_roundtrip, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_sig_optional_keys,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sig_update_media, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tombstone, setup,

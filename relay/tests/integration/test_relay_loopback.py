@@ -207,7 +207,9 @@ def test_bad_control_input_gets_error_and_relay_survives(relay):
         (b"x1 d7:command4:pin", b"malformed bencode"),
         (b"x2 l4:pinge", b"request is not a dictionary"),
         (b"x3 d7:command3:fooe", b"unknown command 'foo'"),
-        (b"x4 d7:command6:delete7:call-id7:missinge", b"Unknown call-id 'missing'"),
+        (b"x4 d7:command5:query7:call-id7:missinge", b"Unknown call-id 'missing'"),
+        (b"x6 d7:command6:delete7:call-id7:missing5:flagsl5:fatalee",
+         b"Call-ID not found or tags didn't match"),
         (b"x5 d7:command5:offer7:call-id1:x8:from-tag1:y3:sdp5:v=1\r\ne",
          b"bad SDP: line 1"),
     ]

@@ -250,8 +250,8 @@ class Ng:
         out = []
         for tag in r["tags"].values():
             for m in tag["medias"]:
-                for s in m["streams"]:
-                    out += [s["local port"], s["local RTCP port"]]
+                s = m["streams"][0]     # RTP; the RTCP one follows
+                out += [s["local port"], s["local RTCP port"]]
         return sorted(out)
 
     def close(self):
@@ -281,7 +281,7 @@ def create_call(ng, call_id, port_a, port_b, retried=None):
     for _ in range(100):
         r = ng("offer", call_id=call_id, from_tag="a", sdp=sdp(port_a, 1))
         if retried is None or r["result"] == "ok" or \
-                "no free media ports" not in r.get("error-reason", ""):
+                "Ran out of ports" not in r.get("error-reason", ""):
             break
         retried.append(call_id)
         time.sleep(0.005)
