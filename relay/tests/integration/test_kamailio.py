@@ -79,13 +79,11 @@ probe:
 log-level: info
 """
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not all(TOOLS.values())
-    or not os.access(RELAY, os.X_OK),
-    reason="needs root (network namespace), build/bin/rtprelay (make) and "
-    "ip, kamailio, kamcmd, sipp, dumpcap, tshark (tools/deps.sh); missing: "
-    + ", ".join([t for t, p in TOOLS.items() if not p]
-                + ([] if os.access(RELAY, os.X_OK) else [RELAY])))
+MISSING = ([] if os.geteuid() == 0 else ["root (a network namespace)"]) \
+    + [f"{t} (tools/deps.sh)" for t, path in TOOLS.items() if not path] \
+    + ([] if os.access(RELAY, os.X_OK) else [f"{RELAY} (make)"])
+pytestmark = pytest.mark.skipif(bool(MISSING),
+                                reason="needs " + ", ".join(MISSING))
 
 
 def udp_bound(pid, ip, port):
