@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential pkg-config libev-dev libyaml-dev libcmocka-dev
 libhiredis-dev redis-server frr python3 python3-yaml python3-pytest
-rtpengine-utils rtpengine-daemon tshark iproute2 procps util-linux"
+rtpengine-utils rtpengine-daemon tshark iproute2 procps util-linux
+kamailio sip-tester"
 
 missing=""
 for p in $PKGS; do
@@ -35,3 +36,14 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends $missing
 # Package installs may start system services; the project starts its own
 # instances per namespace, so leave the system ones as the admin had them.
+# One exception: kamailio (its rtpengine module drives the relays in
+# relay/tests/integration/test_kamailio.py) enables and starts a SIP server
+# on every address, port 5060, when installed on a systemd host. The admin
+# had no Kamailio before this run, so none is left running or enabled.
+case " $missing " in
+*" kamailio "*)
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now kamailio.service || true
+	fi
+	;;
+esac

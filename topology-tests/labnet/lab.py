@@ -374,7 +374,7 @@ class Lab:
                 logs = [self.log_path(p.node, p.name),
                         self.log_path(p.node, p.name + ".out")]
                 raise LabError(f"{p.node}: {p.name} exited at start-up:\n"
-                               + "\n".join(f"{lp}:\n{_tail(lp)}"
+                               + "\n".join(f"{lp}:\n{procs.tail(lp)}"
                                            for lp in logs
                                            if os.path.exists(lp)))
 
@@ -847,14 +847,6 @@ def _nh_name(topo, node, nh):
             peer = i.peer
     return {"via": nh.get("gateway"), "dev": nh.get("dev"),
             "weight": nh.get("weight"), "peer": peer}
-
-
-def _tail(path, lines=15):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-    except OSError as e:
-        return f"({path}: {e.strerror})"
 
 
 class Signals:

@@ -146,6 +146,16 @@ def spawn(argv, tag, node, name, ns=None, hostname=None, log=None,
     return Proc(p.pid, starttime(p.pid), node, name, list(argv), popen=p)
 
 
+def tail(path, lines=15):
+    """The last lines of a process's log, for error messages; the reason
+    in parentheses when it cannot be read."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError as e:
+        return f"({path}: {e.strerror})"
+
+
 def _reap(procs):
     for p in procs:
         if p.popen is not None:

@@ -176,7 +176,8 @@ class Meter:
             if line is None:
                 raise ScenarioError(
                     f"rtpmeter (calls on {self.home}) ended before "
-                    f"'{word}' (got {self.events}):\n{_tail(self.errlog)}")
+                    f"'{word}' (got {self.events}):\n"
+                    f"{procs.tail(self.errlog, 12)}")
             self.events.append(line)
             if line.split()[0] == word:
                 return line
@@ -193,7 +194,7 @@ class Meter:
                                 "exit after 'done'") from None
         if rc != 0:
             raise ScenarioError(f"rtpmeter (calls on {self.home}) exited "
-                                f"{rc}:\n{_tail(self.errlog)}")
+                                f"{rc}:\n{procs.tail(self.errlog, 12)}")
         with open(self.path) as f:
             return json.load(f)
 
@@ -212,14 +213,6 @@ def _end(p, sig=signal.SIGTERM):
             p.popen.wait()
         except ProcessLookupError:
             pass
-
-
-def _tail(path, n=12):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError as e:
-        return f"({path}: {e.strerror})"
 
 
 # --- the context a scenario works with -------------------------------------
@@ -570,7 +563,7 @@ def start_capture(ctx, pcap):
 
     def capturing():
         if p.popen.poll() is not None:
-            raise ScenarioError("dumpcap exited:\n" + _tail(log_path))
+            raise ScenarioError("dumpcap exited:\n" + procs.tail(log_path, 12))
         with open(log_path, errors="replace") as f:
             return "Capturing on" in f.read(), "not yet"
     wait.until(capturing, 10, "dumpcap to capture")
