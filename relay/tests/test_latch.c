@@ -556,7 +556,7 @@ test_invalid(void **state)
 	(void)state;
 	latch_init(&l, NULL);
 	memset(b, 0, sizeof(b));
-	b[0] = 0x40;	/* version 1 */
+	b[0] = 0x50;	/* version 1 (0x40-0x4f is TURN ChannelData) */
 	assert_int_equal(feed(&l, NULL, &t, b, 172), LATCH_DROP_INVALID);
 	assert_int_equal(l.state, LATCH_SDP);
 	assert_int_equal(latch_input(&l, NULL, &t, PKT_INVALID, KA_NONE,
