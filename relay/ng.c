@@ -252,6 +252,7 @@ ng_leg_from_sdp(struct ng_req *r, struct leg *l, const struct sdp_info *si,
 		l->rtcp_dest = rtp;
 	memcpy(l->pt_mask, sm->pt_mask, sizeof(l->pt_mask));
 	l->pt_known = sm->rtp;
+	l->dtls = sm->dtls;
 	l->has_sdp = true;
 	return 0;
 }
@@ -576,6 +577,8 @@ ng_leg_stats(struct bencoder *b, const struct leg *l)
 	benc_kv_int(b, "packets", (int64_t)l->stats.packets);
 	benc_kv_int(b, "bytes", (int64_t)l->stats.bytes);
 	benc_kv_int(b, "RTCP packets", (int64_t)l->stats.rtcp_packets);
+	benc_kv_int(b, "DTLS packets", (int64_t)l->stats.dtls_packets);
+	benc_kv_int(b, "ZRTP packets", (int64_t)l->stats.zrtp_packets);
 	benc_kv_int(b, "keepalives", (int64_t)l->stats.keepalives);
 	benc_kv_int(b, "errors", (int64_t)(l->stats.drops +
 	    l->stats.send_errors));
@@ -719,6 +722,8 @@ ng_statistics(struct ng_req *r)
 	benc_kv_int(b, "packets", (int64_t)st->packets);
 	benc_kv_int(b, "bytes", (int64_t)st->bytes);
 	benc_kv_int(b, "rtcppackets", (int64_t)st->rtcp_packets);
+	benc_kv_int(b, "dtlspackets", (int64_t)st->dtls_packets);
+	benc_kv_int(b, "zrtppackets", (int64_t)st->zrtp_packets);
 	benc_kv_int(b, "keepalives", (int64_t)st->keepalives);
 	benc_kv_int(b, "latchmoves", (int64_t)st->latch_moves);
 	benc_kv_int(b, "senderrors", (int64_t)st->send_errors);
