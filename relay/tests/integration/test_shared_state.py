@@ -30,7 +30,6 @@ import contextlib
 import ctypes
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -47,8 +46,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "topology-tests"))
 
 from labnet import netns, procs  # noqa: E402
-from labnet.bencode import bdecode, bencode  # noqa: E402
+from labnet.dgram import recv_n  # noqa: E402
 from labnet.meterlines import MeterLines  # noqa: E402
+from labnet.ngclient import NgClient  # noqa: E402
 from labnet.wait import until  # noqa: E402
 
 RELAY = os.path.join(ROOT, "build", "bin", "rtprelay")
@@ -192,48 +192,14 @@ def topo():
         assert not netns.with_prefix(TAG + "-")
 
 
-# --- bencode and ng ------------------------------------------------------------
+# --- ng ----------------------------------------------------------------------
 
-class NgTimeout(AssertionError):
-    pass
-
-
-class Ng:
+class Ng(NgClient):
     """An ng client in the client namespace, talking to one relay."""
 
     def __init__(self, node):
+        super().__init__(ns_socket("cl"), (RELAYS[node][0], NG_PORT), node)
         self.node = node
-        self.addr = (RELAYS[node][0], NG_PORT)
-        self.sock = ns_socket("cl")
-
-    def __call__(self, command, timeout=1.0, tries=3, **kw):
-        req = {"command": command}
-        req.update({k.replace("_", "-"): v for k, v in kw.items()})
-        cookie = "%016x" % random.getrandbits(64)
-        msg = cookie.encode() + b" " + bencode(req)
-        for _ in range(tries):
-            self.sock.sendto(msg, self.addr)
-            end = time.monotonic() + timeout
-            while True:
-                left = end - time.monotonic()
-                if left <= 0:
-                    break
-                self.sock.settimeout(left)
-                try:
-                    data = self.sock.recv(65536)
-                except socket.timeout:
-                    break
-                c, _, body = data.partition(b" ")
-                if c == cookie.encode():
-                    return bdecode(body, text=True)[0]
-        raise NgTimeout(f"{self.node}: no answer to ng {command}")
-
-    def ping(self, timeout=0.3):
-        """The reply, or None if the relay did not answer."""
-        try:
-            return self("ping", timeout=timeout, tries=1)
-        except NgTimeout:
-            return None
 
     def calls(self):
         r = self("list", limit=1000)
@@ -253,9 +219,6 @@ class Ng:
                 for s in m["streams"]:
                     out += [s["local port"], s["local RTCP port"]]
         return sorted(out)
-
-    def close(self):
-        self.sock.close()
 
 
 def sdp(port, sess):
@@ -304,6 +267,15 @@ def rtp(seq, ssrc):
         + bytes(160)
 
 
+def read_with_ttl(sock):
+    data, anc, _, src = sock.recvmsg(4096, socket.CMSG_SPACE(4))
+    ttl = None
+    for level, typ, val in anc:
+        if level == socket.IPPROTO_IP and typ == IP_TTL:
+            ttl = struct.unpack("i", val[:4])[0]
+    return data, src, ttl
+
+
 class Endpoint:
     def __init__(self, ssrc):
         self.sock = ns_socket("cl")
@@ -323,24 +295,7 @@ class Endpoint:
 
     def recv(self, n, timeout=1.0):
         """Up to n datagrams: [(data, source, ttl)]."""
-        got = []
-        end = time.monotonic() + timeout
-        while len(got) < n:
-            left = end - time.monotonic()
-            if left <= 0:
-                break
-            self.sock.settimeout(left)
-            try:
-                data, anc, _, src = self.sock.recvmsg(4096,
-                                                      socket.CMSG_SPACE(4))
-            except socket.timeout:
-                break
-            ttl = None
-            for level, typ, val in anc:
-                if level == socket.IPPROTO_IP and typ == IP_TTL:
-                    ttl = struct.unpack("i", val[:4])[0]
-            got.append((data, src, ttl))
-        return got
+        return recv_n(self.sock, n, timeout, read_with_ttl)
 
     def close(self):
         self.sock.close()
