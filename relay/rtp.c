@@ -472,6 +472,12 @@ rtp_classify(const uint8_t *p, size_t len, const uint64_t pt_mask[2],
 	}
 	if (p == NULL)
 		return rtp_invalid(info, PKT_ERR_NULL);
+	/* 128-191 first: nearly every datagram is RTP or RTCP. */
+	if ((p[0] & 0xc0) == 0x80) {
+		if (len >= 2 && p[1] >= 192 && p[1] <= 223)
+			return rtp_classify_rtcp(p, len, info, ka);
+		return rtp_classify_rtp(p, len, pt_mask, info, ka);
+	}
 	if (p[0] <= 3)
 		return rtp_classify_stun(p, len, info, ka);
 	if (p[0] <= 15)
@@ -482,11 +488,7 @@ rtp_classify(const uint8_t *p, size_t len, const uint64_t pt_mask[2],
 		return rtp_classify_dtls(p, len, info);
 	if (p[0] <= 79)
 		return PKT_TURN;
-	if (p[0] <= 127 || p[0] >= 192)
-		return rtp_invalid(info, PKT_ERR_VERSION);
-	if (len >= 2 && p[1] >= 192 && p[1] <= 223)
-		return rtp_classify_rtcp(p, len, info, ka);
-	return rtp_classify_rtp(p, len, pt_mask, info, ka);
+	return rtp_invalid(info, PKT_ERR_VERSION);	/* 80-127, 192-255 */
 }
 
 enum pkt_kind
