@@ -366,6 +366,10 @@ def test_dtls_on_the_rtcp_port(relay):
         # Each RTCP component's first record sets where that leg's RTCP
         # goes (RTCP's rule: the latched IP), then both ways.
         a_rtcp.sendto(client_hello(), (VIP, to_a + 1))
+        port = a_rtcp.getsockname()[1]
+        until(lambda: (relay.streams("dtls-rtcp")["a"]["RTCP endpoint"]
+                       .get("port") == port, port), 2,
+              "leg a's RTCP destination to follow its DTLS")
         b_rtcp.sendto(server_flight(), (VIP, to_b + 1))
         assert len(recv_n(a_rtcp, 1, 1.0)) == 1
         cross(a_rtcp, b_rtcp, to_a + 1, to_b + 1, [client_hello()])
@@ -381,8 +385,8 @@ def test_dtls_on_the_rtcp_port(relay):
         cross(a, b, to_a, to_b, [app_data(7)])
         quiet(b_rtcp)
         st = relay.streams("dtls-rtcp")
-        assert st["a"]["RTCP endpoint"]["port"] == \
-            a_rtcp.getsockname()[1]
+        assert st["a"]["RTCP endpoint"]["port"] == port
+        assert st["b"]["RTCP endpoint"]["port"] == b_rtcp.getsockname()[1]
         assert st["a"]["stats"]["DTLS packets"] == 2 + 1 + 3 + 1
     finally:
         relay.ng("delete", call_id="dtls-rtcp")
