@@ -54,6 +54,8 @@ struct leg_stats {
 	uint64_t	bytes;
 	uint64_t	rtcp_packets;	/* of packets */
 	uint64_t	rtcp_bytes;	/* of bytes */
+	uint64_t	dtls_packets;	/* forwarded; also in packets */
+	uint64_t	zrtp_packets;	/* forwarded; also in packets */
 	uint64_t	last_us;	/* monotonic: last datagram, 0 none */
 	uint64_t	keepalives;	/* consumed, not forwarded */
 	uint64_t	drops;		/* every latch drop verdict */
@@ -70,9 +72,11 @@ struct leg {
 	union sockaddr_any	 rtcp_dest;	/* current RTCP destination */
 	struct latch		 latch;		/* RTP: where this leg's media goes */
 	uint64_t		 pt_mask[2];	/* PTs of the endpoint's m= line */
-	bool			 pt_known;
+	bool			 pt_known;	/* m= proto is RTP (with has_sdp) */
 	char			 proto[24];	/* its endpoint's m= protocol */
 	bool			 strict;	/* strict-source: never moves */
+	bool			 dtls;		/* the endpoint's SDP negotiated
+						   DTLS (relay/sdp.h) */
 	struct leg_stats	 stats;
 	struct rec_version	 latch_ver;	/* replicated latch */
 	void			*io;		/* the sockets, owned by call_ops */

@@ -192,14 +192,18 @@ sa_usable(const union sockaddr_any *sa)
 
 static void
 media_log_latch(const struct leg *l, enum latch_verdict v,
-    const union sockaddr_any *src)
+    const union sockaddr_any *src, enum pkt_kind kind)
 {
-	char a[ADDR_STRLEN];
+	char a[ADDR_STRLEN], ssrc[32];
 
-	log_info("call %s: media %d leg %d %s %s (SSRC %08" PRIx32 ")",
+	if (l->latch.known >= LATCH_KNOWN_SSRC)
+		snprintf(ssrc, sizeof(ssrc), "SSRC %08" PRIx32, l->latch.ssrc);
+	else
+		snprintf(ssrc, sizeof(ssrc), "SSRC not known yet");
+	log_info("call %s: media %d leg %d %s %s on %s (%s)",
 	    l->media->call->id, l->media->index + 1, l->side,
 	    v == LATCH_FORWARD_MOVED ? "latch moved to" : "latched to",
-	    sa_fmt(src, a, sizeof(a)), l->latch.ssrc);
+	    sa_fmt(src, a, sizeof(a)), pkt_kind_name(kind), ssrc);
 }
 
 /* Send tx_msg[0..n) in runs that share an output socket. */
@@ -237,30 +241,40 @@ media_input(struct media_engine *me, struct leg *l, enum media_sock which,
 	struct relay_stats *st = me->stats;
 	struct leg *peer = leg_peer(l);
 	const union sockaddr_any *dest;
+	struct latch_ctx ctx = { .rtcp_port = which == MEDIA_SOCK_RTCP,
+	    .dtls = l->dtls };
+	enum latch_known known = l->latch.known;
 	struct rtp_info info;
 	enum pkt_keepalive ka;
 	enum pkt_kind kind;
 	enum latch_verdict v;
 	int fd;
 
-	kind = rtp_classify(p, len, l->pt_known ? l->pt_mask : NULL, &info,
-	    &ka);
-	if (which == MEDIA_SOCK_RTCP && kind == PKT_RTP)
-		kind = PKT_INVALID;	/* RTP has no business here */
-	v = latch_input(&l->latch, l->strict ? &me->strict : &me->policy, src,
-	    kind, ka, &info);
+	/* A leg whose SDP has not arrived yet is taken for RTP, any PT. */
+	if (l->has_sdp && !l->pt_known)
+		kind = rtp_classify_opaque(len, &info, &ka);
+	else
+		kind = rtp_classify(p, len, l->pt_known ? l->pt_mask : NULL,
+		    &info, &ka);
+	v = latch_input(&l->latch, l->strict ? &me->strict : &me->policy,
+	    &ctx, src, kind, ka, &info);
 	switch (v) {
 	case LATCH_FORWARD_LATCHED:
 	case LATCH_FORWARD_MOVED:
 		if (v == LATCH_FORWARD_MOVED)
 			st->latch_moves++;
-		media_log_latch(l, v, src);
+		media_log_latch(l, v, src, kind);
 		/* Other relays must send this leg's media here too. */
 		if (me->calls != NULL)
 			call_mark_dirty(me->calls, l->media->call,
 			    CALL_DIRTY_LATCH(l->media->index, l->side));
-		/* FALLTHROUGH */
+		break;
 	case LATCH_FORWARD:
+		/* First RTP after a handshake latched the leg: other relays
+		 * learn its SSRC too (once per latch). */
+		if (l->latch.known != known && me->calls != NULL)
+			call_mark_dirty(me->calls, l->media->call,
+			    CALL_DIRTY_LATCH(l->media->index, l->side));
 		break;
 	case LATCH_ACTIVITY:
 		st->keepalives++;
@@ -271,7 +285,9 @@ media_input(struct media_engine *me, struct leg *l, enum media_sock which,
 		l->stats.drops++;
 		return false;
 	}
-	if (kind == PKT_RTCP) {
+	/* RTCP, and the DTLS session of the RTCP component (RFC 5764 without
+	 * rtcp-mux), go to the peer's RTCP destination. */
+	if (kind == PKT_RTCP || which == MEDIA_SOCK_RTCP) {
 		/* RTCP follows its source: the latch vouched for the IP. */
 		if (which == MEDIA_SOCK_RTCP)
 			l->rtcp_dest = *src;
@@ -282,9 +298,6 @@ media_input(struct media_engine *me, struct leg *l, enum media_sock which,
 			dest = &peer->rtcp_dest;
 			fd = leg_fd(peer, MEDIA_SOCK_RTCP);
 		}
-		st->rtcp_packets++;
-		l->stats.rtcp_packets++;
-		l->stats.rtcp_bytes += len;
 	} else {
 		dest = latch_dest(&peer->latch);
 		fd = leg_fd(peer, MEDIA_SOCK_RTP);
@@ -306,6 +319,17 @@ media_input(struct media_engine *me, struct leg *l, enum media_sock which,
 	st->bytes += len;
 	l->stats.packets++;
 	l->stats.bytes += len;
+	if (kind == PKT_RTCP) {
+		st->rtcp_packets++;
+		l->stats.rtcp_packets++;
+		l->stats.rtcp_bytes += len;
+	} else if (kind == PKT_DTLS) {
+		st->dtls_packets++;
+		l->stats.dtls_packets++;
+	} else if (kind == PKT_ZRTP) {
+		st->zrtp_packets++;
+		l->stats.zrtp_packets++;
+	}
 	return true;
 }
 

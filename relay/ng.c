@@ -238,6 +238,7 @@ ng_leg_from_sdp(struct ng_req *r, struct leg *l, const struct sdp_info *si,
 	l->pt_known = sm->rtp;
 	snprintf(l->proto, sizeof(l->proto), "%s", sm->proto);
 	l->strict = r->o.strict_source;
+	l->dtls = sm->dtls;
 	l->has_sdp = true;
 	return 0;
 }

@@ -3,7 +3,7 @@
  *
  * rtpengine reports, per tag (call party), the streams whose local ports
  * that party sends to: one RTP stream and, unless RTCP is muxed, one RTCP
- * stream, each with what arrived on it. rtprelay's leg is exactly that: the
+ * stream (on the RTP port when the leg muxes), each with what arrived on it. rtprelay's leg is exactly that: the
  * leg of side s faces the party whose tag is s's, so leg[s] of every media
  * becomes that tag's medias. The RTP stream also carries what only rtprelay
  * has (latch state, SSRC, drops by reason).
@@ -97,6 +97,8 @@ ngs_rtp_stream(struct bencoder *b, const struct leg *l,
 	benc_kv_int(b, "rtcp-mux", l->rtcp_mux);
 	ngs_stats(b, n);
 	benc_kv_int(b, "keepalives", (int64_t)l->stats.keepalives);
+	benc_kv_int(b, "DTLS packets", (int64_t)l->stats.dtls_packets);
+	benc_kv_int(b, "ZRTP packets", (int64_t)l->stats.zrtp_packets);
 	benc_kv_int(b, "latch moves",
 	    (int64_t)la->verdicts[LATCH_FORWARD_MOVED]);
 	ngs_drops(b, la->verdicts);
@@ -108,7 +110,7 @@ ngs_rtcp_stream(struct bencoder *b, const struct leg *l,
     const struct ngs_counts *n)
 {
 	benc_dict(b);
-	benc_kv_int(b, "local port", l->port + 1);
+	benc_kv_int(b, "local port", l->rtcp_mux ? l->port : l->port + 1);
 	ngs_endpoint(b, "endpoint", &l->rtcp_dest);
 	ngs_endpoint(b, "advertised endpoint", &l->sdp_rtcp);
 	benc_str(b, "flags");
@@ -172,8 +174,7 @@ ngstats_call(struct bencoder *b, const struct call *c, uint64_t now_us,
 			benc_str(b, "streams");
 			benc_list(b);
 			ngs_rtp_stream(b, l, &rtp, now_us, now_wall);
-			if (!l->rtcp_mux)
-				ngs_rtcp_stream(b, l, &rtcp);
+			ngs_rtcp_stream(b, l, &rtcp);
 			benc_end(b);
 			benc_end(b);
 			tot[0].packets += rtp.packets;
@@ -235,6 +236,8 @@ ngstats_relay(struct bencoder *b, const struct relay_stats *st,
 	benc_kv_int(b, "packets", (int64_t)st->packets);
 	benc_kv_int(b, "bytes", (int64_t)st->bytes);
 	benc_kv_int(b, "rtcppackets", (int64_t)st->rtcp_packets);
+	benc_kv_int(b, "dtlspackets", (int64_t)st->dtls_packets);
+	benc_kv_int(b, "zrtppackets", (int64_t)st->zrtp_packets);
 	benc_kv_int(b, "keepalives", (int64_t)st->keepalives);
 	benc_kv_int(b, "latchmoves", (int64_t)st->latch_moves);
 	benc_kv_int(b, "senderrors", (int64_t)st->send_errors);

@@ -19,7 +19,7 @@
 /*
  * Into the open reply dictionary: "created", "last signal", "tags" (per
  * tag: "tag", "created", "in dialogue with", "medias" with their
- * "streams": RTP, then RTCP unless the leg muxes) and "totals" ("RTP",
+ * "streams": RTP, then RTCP, on the RTP port when the leg muxes) and "totals" ("RTP",
  * "RTCP": packets, bytes, errors). now_us is monotonic, now_wall the
  * matching wall clock in seconds.
  */

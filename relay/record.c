@@ -209,6 +209,7 @@ rec_encode_sig(const struct call *c, const struct rec_version *v,
 			const struct leg *l = &m->leg[s];
 
 			benc_dict(&b);
+			benc_kv_int(&b, "dt", l->dtls);
 			benc_kv_int(&b, "mx", l->rtcp_mux);
 			benc_kv_int(&b, "p", l->port);
 			benc_kv_int(&b, "pk", l->pt_known);
@@ -248,6 +249,7 @@ rec_encode_latch(const struct leg *l, const struct rec_version *v,
 	else
 		benc_kv_str(&b, "a", "");
 	benc_kv_int(&b, "fv", REC_FORMAT);
+	benc_kv_int(&b, "k", l->latch.known);
 	benc_kv_int(&b, "q", l->latch.seq);
 	benc_kv_int(&b, "s", l->latch.ssrc);
 	benc_kv_int(&b, "st", latched);
@@ -397,6 +399,18 @@ rec_int(const struct bnode *d, const char *key, int64_t min, int64_t max,
 	return 0;
 }
 
+/* An integer key that older relays did not write: def when absent. */
+static int
+rec_int_opt(const struct bnode *d, const char *key, int64_t min, int64_t max,
+    int64_t def, int64_t *out, char *err, size_t errlen)
+{
+	if (bnode_get(d, key) == NULL) {
+		*out = def;
+		return 0;
+	}
+	return rec_int(d, key, min, max, out, err, errlen);
+}
+
 static int
 rec_str(const struct bnode *d, const char *key, char *buf, size_t len,
     char *err, size_t errlen)
@@ -435,7 +449,7 @@ rec_sa(const struct bnode *d, const char *key, int af,
 
 struct rec_leg {
 	uint16_t		port;
-	bool			rtcp_mux, pt_known, has_sdp, strict;
+	bool			rtcp_mux, pt_known, has_sdp, strict, dtls;
 	char			proto[24];
 	uint64_t		pt_mask[2];
 	union sockaddr_any	sdp, sdp_rtcp;
@@ -482,6 +496,10 @@ rec_decode_leg(const struct bnode *d, int af, struct rec_leg *l, char *err,
 	if (rec_int(d, "sd", 0, 1, &v, err, errlen) == -1)
 		return -1;
 	l->has_sdp = v;
+	/* Not negotiated unless said: DTLS then cannot latch the leg. */
+	if (rec_int_opt(d, "dt", 0, 1, 0, &v, err, errlen) == -1)
+		return -1;
+	l->dtls = v;
 	if (rec_str(d, "pt", pt, sizeof(pt), err, errlen) == -1)
 		return -1;
 	if (strlen(pt) != 32 || rec_hex(pt, 16, &l->pt_mask[0]) == -1 ||
@@ -492,19 +510,16 @@ rec_decode_leg(const struct bnode *d, int af, struct rec_leg *l, char *err,
 	if (rec_sa(d, "sa", af, &l->sdp, err, errlen) == -1 ||
 	    rec_sa(d, "rc", af, &l->sdp_rtcp, err, errlen) == -1)
 		return -1;
-	/* Added after format 1 first shipped: optional, so a record from a
-	 * relay that does not write them still applies (no protocol known,
-	 * no strict-source). */
+	/* Added after format 1 first shipped, like "dt": optional, so a
+	 * record from a relay that does not write them still applies (no
+	 * protocol known, no strict-source). */
 	l->proto[0] = '\0';
 	if (bnode_get(d, "pr") != NULL && rec_str(d, "pr", l->proto,
 	    sizeof(l->proto), err, errlen) == -1)
 		return -1;
-	l->strict = false;
-	if (bnode_get(d, "ss") != NULL) {
-		if (rec_int(d, "ss", 0, 1, &v, err, errlen) == -1)
-			return -1;
-		l->strict = v;
-	}
+	if (rec_int_opt(d, "ss", 0, 1, 0, &v, err, errlen) == -1)
+		return -1;
+	l->strict = v;
 	return 0;
 }
 
@@ -606,6 +621,7 @@ rec_leg_apply(struct call_table *t, struct leg *l, const struct rec_leg *r)
 	l->has_sdp = r->has_sdp;
 	memcpy(l->proto, r->proto, sizeof(l->proto));
 	l->strict = r->strict;
+	l->dtls = r->dtls;
 	call_leg_sync_rtcp(t, l);
 }
 
@@ -701,7 +717,7 @@ rec_apply_latch(struct call_table *t, const char *id,
 	struct call *c = call_find(t, id);
 	union sockaddr_any addr;
 	struct leg *l;
-	int64_t st, ssrc, seq;
+	int64_t st, ssrc, seq, known;
 
 	if (c == NULL || f->media >= c->nmedia)
 		return REC_UNKNOWN_CALL;
@@ -720,9 +736,13 @@ rec_apply_latch(struct call_table *t, const char *id,
 	    rec_int(root, "q", 0, UINT16_MAX, &seq, err, errlen) == -1 ||
 	    rec_sa(root, "a", c->af, &addr, err, errlen) == -1)
 		return REC_INVALID;
+	/* Relays that did not write "k" latched on RTP only. */
+	if (rec_int_opt(root, "k", 0, LATCH_KNOWN_MAX - 1, LATCH_KNOWN_SEQ,
+	    &known, err, errlen) == -1)
+		return REC_INVALID;
 	if (st == 1) {
-		if (latch_restore(&l->latch, &addr, (uint32_t)ssrc,
-		    (uint16_t)seq, err, errlen) == -1)
+		if (latch_restore(&l->latch, &addr, (enum latch_known)known,
+		    (uint32_t)ssrc, (uint16_t)seq, err, errlen) == -1)
 			return REC_INVALID;
 	} else {
 		addr = l->latch.sdp;

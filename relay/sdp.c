@@ -43,6 +43,14 @@ struct sdp_tok {
 	size_t		 n;
 };
 
+const char *const sdp_setup_names[SDP_SETUP_MAX] = {
+	[SDP_SETUP_NONE] = "none",
+	[SDP_SETUP_ACTIVE] = "active",
+	[SDP_SETUP_PASSIVE] = "passive",
+	[SDP_SETUP_ACTPASS] = "actpass",
+	[SDP_SETUP_HOLDCONN] = "holdconn",
+};
+
 static const char *const sdp_ice_attrs[] = {
 	"candidate", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite",
 	"ice-pacing", "end-of-candidates", "remote-candidates", "ice-mismatch",
@@ -59,6 +67,14 @@ sdp_dir_name(enum sdp_dir d)
 	if ((unsigned int)d >= SDP_DIR_MAX)
 		return "unknown";
 	return sdp_dir_names[d];
+}
+
+const char *
+sdp_setup_name(enum sdp_setup s)
+{
+	if ((unsigned int)s >= SDP_SETUP_MAX)
+		return "unknown";
+	return sdp_setup_names[s];
 }
 
 static void
@@ -330,6 +346,9 @@ sdp_parse_m(struct sdp_info *info, const struct sdp_line *l, char *err,
 	memset(m, 0, sizeof(*m));
 	m->line = l->no;
 	m->dir = info->dir;
+	m->setup = info->setup;
+	m->fingerprint = info->fingerprint;
+	m->zrtp_hash = info->zrtp_hash;
 
 	if (!sdp_next_tok(v, vn, &pos, &media)) {
 		sdp_err(err, errlen, "line %d: m= line has no media type",
@@ -381,6 +400,8 @@ sdp_parse_m(struct sdp_info *info, const struct sdp_line *l, char *err,
 	}
 	memcpy(m->proto, proto.p, proto.n);
 	m->rtp = sdp_proto_is_rtp(proto.p, proto.n);
+	m->dtls = (proto.n > 8 && strncasecmp(proto.p, "UDP/TLS/", 8) == 0) ||
+	    (proto.n > 9 && strncasecmp(proto.p, "UDP/DTLS/", 9) == 0);
 
 	while (sdp_next_tok(v, vn, &pos, &fmt)) {
 		m->nfmt++;
@@ -503,6 +524,22 @@ sdp_parse_rtpmap(struct sdp_media *m, const struct sdp_line *l,
 	r->channels = (uint16_t)ch;
 }
 
+/* a=setup:<role>; an unknown role reads as none (the line passes as is). */
+static void
+sdp_parse_setup(enum sdp_setup *setup, const struct sdp_line *l)
+{
+	const char	*v = l->p + 2 + 6;	/* after "setup:" */
+	size_t		 vn = l->n - 2 - 6;
+	int		 i;
+
+	*setup = SDP_SETUP_NONE;
+	if (l->n < 2 + 6)
+		return;
+	for (i = SDP_SETUP_NONE + 1; i < SDP_SETUP_MAX; i++)
+		if (sdp_eq(v, vn, sdp_setup_names[i]))
+			*setup = (enum sdp_setup)i;
+}
+
 static int
 sdp_parse_a(struct sdp_info *info, struct sdp_media *m,
     const struct sdp_line *l, const char *base, char *err, size_t errlen)
@@ -537,6 +574,18 @@ sdp_parse_a(struct sdp_info *info, struct sdp_media *m,
 			m->has_ice = true;
 		else
 			info->has_ice = true;
+		return 0;
+	}
+	if (sdp_eq(name, n, "fingerprint")) {
+		*(m != NULL ? &m->fingerprint : &info->fingerprint) = true;
+		return 0;
+	}
+	if (sdp_eq(name, n, "zrtp-hash")) {
+		*(m != NULL ? &m->zrtp_hash : &info->zrtp_hash) = true;
+		return 0;
+	}
+	if (sdp_eq(name, n, "setup")) {
+		sdp_parse_setup(m != NULL ? &m->setup : &info->setup, l);
 		return 0;
 	}
 	if (!bare)
@@ -609,6 +658,8 @@ sdp_parse(const char *sdp, size_t len, struct sdp_info *out, char *err,
 		return -1;
 	}
 	for (i = 0; i < out->nmedia; i++) {
+		if (out->media[i].fingerprint)
+			out->media[i].dtls = true;
 		if (out->media[i].port != 0 && sdp_media_addr(out, i) == NULL) {
 			sdp_err(err, errlen,
 			    "media %d (line %d) has no connection address",
@@ -664,7 +715,8 @@ sdp_puts(struct sdp_out *o, const char *s)
 	sdp_put(o, s, strlen(s));
 }
 
-/* The relay's RTCP lines, appended at the end of a live media section. */
+/* The relay's RTCP lines, appended at the end of a live RTP media section
+ * (a=rtcp means nothing to UDPTL and other non-RTP media). */
 static void
 sdp_put_rtcp(struct sdp_out *o, const struct sdp_rewrite *rw,
     const struct sdp_rewrite_media *rm, const char *abuf, const char *eol)
@@ -859,7 +911,7 @@ sdp_rewrite(const char *sdp, size_t len, const struct sdp_rewrite *rw,
 	while (sdp_next_line(&c, &l, NULL, 0) == 1) {
 		switch (l.p[0]) {
 		case 'm':
-			if (live)
+			if (live && info.media[mi].rtp)
 				sdp_put_rtcp(&o, rw, rm, abuf, eol);
 			else if (mi < 0 && rw->marker != NULL) {
 				sdp_puts(&o, "a=");
@@ -906,7 +958,7 @@ sdp_rewrite(const char *sdp, size_t len, const struct sdp_rewrite *rw,
 		}
 		sdp_puts(&o, eol);
 	}
-	if (live)
+	if (live && info.media[mi].rtp)
 		sdp_put_rtcp(&o, rw, rm, abuf, eol);
 	else if (mi < 0 && rw->marker != NULL) {
 		sdp_puts(&o, "a=");

@@ -30,6 +30,12 @@
  * - a=rtpmap:<pt> <name>/<clock>[/<channels>] is read for the codec
  *   manipulations of sdp_codec_select(); a malformed rtpmap is passed
  *   through and simply names no codec.
+ * - DTLS (RFC 5763, RFC 8842): a media negotiated DTLS when its proto
+ *   starts with UDP/TLS/ or UDP/DTLS/ (RFC 8841), or a=fingerprint is
+ *   present at session or media level. a=setup is read (media level, else session level); a value other
+ *   than active, passive, actpass or holdconn reads as "none". a=zrtp-hash
+ *   (RFC 6189 s8.1) is noted at either level. Their values are not checked:
+ *   the relay passes DTLS and ZRTP through and never terminates them.
  */
 #ifndef RELAY_SDP_H
 #define RELAY_SDP_H
@@ -74,6 +80,17 @@ struct sdp_rtpmap {
 	uint32_t	clock;
 	uint16_t	channels;
 };
+/* a=setup (RFC 4145 s4) */
+enum sdp_setup {
+	SDP_SETUP_NONE,			/* absent, or a value not listed */
+	SDP_SETUP_ACTIVE,
+	SDP_SETUP_PASSIVE,
+	SDP_SETUP_ACTPASS,
+	SDP_SETUP_HOLDCONN,
+	SDP_SETUP_MAX
+};
+extern const char *const sdp_setup_names[SDP_SETUP_MAX];
+const char *sdp_setup_name(enum sdp_setup s);
 
 struct sdp_media {
 	int		line;		/* line number of the m= line */
@@ -97,6 +114,10 @@ struct sdp_media {
 	bool		rtcp_mux;	/* a=rtcp-mux present */
 	bool		has_ice;	/* media-level ICE attributes present */
 	enum sdp_dir	dir;		/* effective: media, else session level */
+	bool		fingerprint;	/* a=fingerprint, media or session level */
+	enum sdp_setup	setup;		/* effective: media, else session level */
+	bool		zrtp_hash;	/* a=zrtp-hash, media or session level */
+	bool		dtls;		/* a DTLS proto or a=fingerprint */
 };
 
 struct sdp_info {
@@ -105,6 +126,9 @@ struct sdp_info {
 	struct addr	conn;
 	bool		has_ice;	/* session-level ICE attributes present */
 	enum sdp_dir	dir;		/* session-level direction */
+	bool		fingerprint;	/* session-level a=fingerprint */
+	enum sdp_setup	setup;		/* session-level a=setup */
+	bool		zrtp_hash;	/* session-level a=zrtp-hash */
 	int		nmedia;
 	struct sdp_media media[SDP_MAX_MEDIA];
 };
@@ -156,8 +180,9 @@ int	sdp_parse(const char *sdp, size_t len, struct sdp_info *out, char *err,
  * - every c= line becomes "c=IN IP4 <rw->addr>" (or IP6, by its family);
  * - each m= port becomes rw->media[i].rtp_port, except that port 0 stays 0;
  * - in each media with a non-zero port, a=rtcp and a=rtcp-mux lines are
- *   dropped and "a=rtcp:<port>" (plus "a=rtcp-mux" if rtcp_mux, then with
- *   the RTP port) is appended as the last lines of that media section;
+ *   dropped and, if its proto is RTP, "a=rtcp:<port>" (plus "a=rtcp-mux"
+ *   if rtcp_mux, then with the RTP port) is appended as the last lines of
+ *   that media section;
  *   session-level a=rtcp/a=rtcp-mux are dropped; rejected media keep theirs;
  * - with rw->remove_ice, every ICE attribute line (any level) is dropped;
  * - c= lines with an unspecified address (0.0.0.0, ::) stay as they are

@@ -27,6 +27,8 @@ struct relay_stats {
 	uint64_t	packets;		/* forwarded */
 	uint64_t	bytes;
 	uint64_t	rtcp_packets;
+	uint64_t	dtls_packets;		/* forwarded; also in packets */
+	uint64_t	zrtp_packets;		/* forwarded; also in packets */
 	uint64_t	keepalives;
 	uint64_t	verdicts[LATCH_VERDICT_MAX];	/* drops by reason */
 	uint64_t	latch_moves;

@@ -2,9 +2,11 @@
  * Unit tests for relay/latch.c: first latch, keepalives and RTCP that must
  * never latch, moves only with the latched SSRC and a sequence number in
  * the window (wrap-around included), spoofers, SSRC restarts from the
- * latched source, IPv6, restore, and a seeded fuzz run of random packets
- * from random sources through rtp_classify() and latch_input() with a
- * property check on every step.
+ * latched source, latches set by a DTLS or ZRTP handshake and what they
+ * may not do until RTP taught them the stream, DTLS on the RTCP port and
+ * on legs that did not negotiate it, non-RTP (T.38) legs, IPv6, restore,
+ * and a seeded fuzz run of random packets from random sources through
+ * rtp_classify() and latch_input() with a property check on every step.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -21,6 +23,7 @@
 #include "relay/latch.h"
 #include "relay/rtp.h"
 #include "common/tests/testutil.h"
+#include "relay/tests/mkpkt.h"
 
 #define FUZZ_ROUNDS	10000
 #define SSRC_A		0x11111111u
@@ -43,20 +46,6 @@ sa(const char *ip, uint16_t port)
 		a.sin.sin_port = htons(port);
 	}
 	return a;
-}
-
-static void
-put16(uint8_t *b, uint16_t v)
-{
-	b[0] = v >> 8;
-	b[1] = v & 0xff;
-}
-
-static void
-put32(uint8_t *b, uint32_t v)
-{
-	put16(b, v >> 16);
-	put16(b + 2, v & 0xffff);
 }
 
 /* RTP version 2 with PT pt and len - 12 payload bytes. */
@@ -83,23 +72,36 @@ mk_rtcp(uint8_t *b, uint32_t ssrc)
 	return 8;
 }
 
-/* Classify bytes as the relay would (PT set {0, 8}) and feed the latch. */
+/* Classify bytes as the relay would (PT set {0, 8}) and feed the latch
+ * with what the caller knows besides (ctx, NULL for the defaults). */
 static enum latch_verdict
-feed(struct latch *l, const struct latch_policy *pol,
-    const union sockaddr_any *src, const uint8_t *in, size_t len)
+feed_full(struct latch *l, const struct latch_policy *pol,
+    const struct latch_ctx *ctx, const union sockaddr_any *src,
+    const uint8_t *in, size_t len)
 {
 	uint64_t mask[2] = { UINT64_C(1) | UINT64_C(1) << 8, 0 };
-	uint8_t *p = malloc(len > 0 ? len : 1);
+	char *p = dup_exact((const char *)in, len);
 	struct rtp_info info;
 	enum pkt_keepalive ka;
 	enum pkt_kind k;
 
-	assert_non_null(p);
-	if (len > 0)
-		memcpy(p, in, len);
-	k = rtp_classify(p, len, mask, &info, &ka);
+	k = rtp_classify((const uint8_t *)p, len, mask, &info, &ka);
 	free(p);
-	return latch_input(l, pol, src, k, ka, &info);
+	return latch_input(l, pol, ctx, src, k, ka, &info);
+}
+
+static enum latch_verdict
+feed(struct latch *l, const struct latch_policy *pol,
+    const union sockaddr_any *src, const uint8_t *in, size_t len)
+{
+	return feed_full(l, pol, NULL, src, in, len);
+}
+
+static enum latch_verdict
+feed_ctx(struct latch *l, const struct latch_ctx *ctx,
+    const union sockaddr_any *src, const uint8_t *in, size_t len)
+{
+	return feed_full(l, NULL, ctx, src, in, len);
 }
 
 static enum latch_verdict
@@ -299,12 +301,12 @@ test_keepalives_never_latch(void **state)
 	latch_init(&l, &sdp);
 	len = mk_rtp(b, 0, SSRC_A, 1, 172);
 	assert_int_equal(rtp_classify(b, len, NULL, &info, &ka), PKT_RTP);
-	assert_int_equal(latch_input(&l, NULL, &t, PKT_RTP, KA_EMPTY_PAYLOAD,
-	    &info), LATCH_ACTIVITY);
+	assert_int_equal(latch_input(&l, NULL, NULL, &t,
+	    PKT_RTP, KA_EMPTY_PAYLOAD, &info), LATCH_ACTIVITY);
 	assert_int_equal(l.state, LATCH_SDP);
 	/* Keepalive with no info at all. */
-	assert_int_equal(latch_input(&l, NULL, &t, PKT_KEEPALIVE, KA_EMPTY,
-	    NULL), LATCH_ACTIVITY);
+	assert_int_equal(latch_input(&l, NULL, NULL, &t,
+	    PKT_KEEPALIVE, KA_EMPTY, NULL), LATCH_ACTIVITY);
 	assert_int_equal(l.state, LATCH_SDP);
 }
 
@@ -435,15 +437,15 @@ test_seq_wrap(void **state)
 
 	(void)state;
 	latch_init(&l, NULL);
-	assert_int_equal(latch_restore(&l, &s, SSRC_A, 65530, err,
-	    sizeof(err)), 0);
+	assert_int_equal(latch_restore(&l, &s, LATCH_KNOWN_SEQ, SSRC_A, 65530,
+	    err, sizeof(err)), 0);
 	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 3),
 	    LATCH_FORWARD_MOVED);
 	assert_int_equal(l.seq, 3);
 
 	/* 65530 + 100 = 94 (mod 2^16) is the last seq in the window. */
-	assert_int_equal(latch_restore(&l, &s, SSRC_A, 65530, err,
-	    sizeof(err)), 0);
+	assert_int_equal(latch_restore(&l, &s, LATCH_KNOWN_SEQ, SSRC_A, 65530,
+	    err, sizeof(err)), 0);
 	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 95), LATCH_DROP_SEQ);
 	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 65529),
 	    LATCH_DROP_SEQ);
@@ -556,36 +558,36 @@ test_invalid(void **state)
 	(void)state;
 	latch_init(&l, NULL);
 	memset(b, 0, sizeof(b));
-	b[0] = 0x40;	/* version 1 */
+	b[0] = 0x50;	/* version 1 (0x40-0x4f is TURN ChannelData) */
 	assert_int_equal(feed(&l, NULL, &t, b, 172), LATCH_DROP_INVALID);
 	assert_int_equal(l.state, LATCH_SDP);
-	assert_int_equal(latch_input(&l, NULL, &t, PKT_INVALID, KA_NONE,
+	assert_int_equal(latch_input(&l, NULL, NULL, &t, PKT_INVALID, KA_NONE,
 	    NULL), LATCH_DROP_INVALID);
-	assert_int_equal(latch_input(&l, NULL, &t, PKT_KIND_MAX, KA_NONE,
+	assert_int_equal(latch_input(&l, NULL, NULL, &t, PKT_KIND_MAX, KA_NONE,
 	    NULL), LATCH_DROP_INVALID);
 	/* PKT_RTP without its header fields cannot latch. */
-	assert_int_equal(latch_input(&l, NULL, &t, PKT_RTP, KA_NONE, NULL),
-	    LATCH_DROP_INVALID);
+	assert_int_equal(latch_input(&l, NULL, NULL, &t,
+	    PKT_RTP, KA_NONE, NULL), LATCH_DROP_INVALID);
 	/* Sources media cannot be sent back to. */
 	mk_rtp(b, 0, SSRC_A, 1, sizeof(b));
 	assert_int_equal(rtp_classify(b, sizeof(b), NULL, &info, NULL),
 	    PKT_RTP);
-	assert_int_equal(latch_input(&l, NULL, NULL, PKT_RTP, KA_NONE, &info),
-	    LATCH_DROP_INVALID);
+	assert_int_equal(latch_input(&l, NULL, NULL, NULL,
+	    PKT_RTP, KA_NONE, &info), LATCH_DROP_INVALID);
 	bad = sa("203.0.113.9", 0);
-	assert_int_equal(latch_input(&l, NULL, &bad, PKT_RTP, KA_NONE, &info),
-	    LATCH_DROP_INVALID);
+	assert_int_equal(latch_input(&l, NULL, NULL, &bad,
+	    PKT_RTP, KA_NONE, &info), LATCH_DROP_INVALID);
 	bad = sa("0.0.0.0", 40000);
-	assert_int_equal(latch_input(&l, NULL, &bad, PKT_RTP, KA_NONE, &info),
-	    LATCH_DROP_INVALID);
+	assert_int_equal(latch_input(&l, NULL, NULL, &bad,
+	    PKT_RTP, KA_NONE, &info), LATCH_DROP_INVALID);
 	memset(&bad, 0, sizeof(bad));
-	assert_int_equal(latch_input(&l, NULL, &bad, PKT_RTP, KA_NONE, &info),
-	    LATCH_DROP_INVALID);
+	assert_int_equal(latch_input(&l, NULL, NULL, &bad,
+	    PKT_RTP, KA_NONE, &info), LATCH_DROP_INVALID);
 	assert_int_equal(l.state, LATCH_SDP);
 	assert_int_equal(l.verdicts[LATCH_DROP_INVALID], 8);
 
 	latched(&l, &s);
-	assert_int_equal(latch_input(&l, NULL, &s, PKT_INVALID, KA_NONE,
+	assert_int_equal(latch_input(&l, NULL, NULL, &s, PKT_INVALID, KA_NONE,
 	    NULL), LATCH_DROP_INVALID);
 	assert_dest(&l, &s);
 }
@@ -603,8 +605,8 @@ test_restore(void **state)
 	latch_init(&l, &sdp);
 	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_B, 1),
 	    LATCH_FORWARD_LATCHED);
-	assert_int_equal(latch_restore(&l, &s, SSRC_A, 500, err, sizeof(err)),
-	    0);
+	assert_int_equal(latch_restore(&l, &s, LATCH_KNOWN_SEQ, SSRC_A, 500,
+	    err, sizeof(err)), 0);
 	assert_int_equal(l.state, LATCH_LATCHED);
 	assert_dest(&l, &s);
 	assert_int_equal(l.ssrc, SSRC_A);
@@ -618,22 +620,431 @@ test_restore(void **state)
 	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 502),
 	    LATCH_FORWARD_MOVED);
 
-	assert_int_equal(latch_restore(&l, NULL, 1, 2, err, sizeof(err)), -1);
+	assert_int_equal(latch_restore(&l, NULL, LATCH_KNOWN_SEQ, 1, 2, err,
+	    sizeof(err)), -1);
 	assert_string_equal(err, "latch restore: no address");
 	memset(&bad, 0, sizeof(bad));
-	assert_int_equal(latch_restore(&l, &bad, 1, 2, err, sizeof(err)), -1);
+	assert_int_equal(latch_restore(&l, &bad, LATCH_KNOWN_SEQ, 1, 2, err,
+	    sizeof(err)), -1);
 	assert_string_equal(err,
 	    "latch restore: address family 0 is not IPv4 or IPv6");
 	bad = sa("0.0.0.0", 4000);
-	assert_int_equal(latch_restore(&l, &bad, 1, 2, err, sizeof(err)), -1);
+	assert_int_equal(latch_restore(&l, &bad, LATCH_KNOWN_SEQ, 1, 2, err,
+	    sizeof(err)), -1);
 	assert_string_equal(err, "latch restore: unspecified address or port 0");
 	bad = sa("2001:db8::5", 0);
-	assert_int_equal(latch_restore(&l, &bad, 1, 2, err, sizeof(err)), -1);
+	assert_int_equal(latch_restore(&l, &bad, LATCH_KNOWN_SEQ, 1, 2, err,
+	    sizeof(err)), -1);
 	assert_string_equal(err, "latch restore: unspecified address or port 0");
+	assert_int_equal(latch_restore(&l, &s, LATCH_KNOWN_MAX, 1, 2, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "latch restore: known 3 out of range");
 	/* Failed restores left the latch alone. */
 	assert_dest(&l, &t);
 	assert_int_equal(l.ssrc, SSRC_A);
 	assert_int_equal(l.seq, 502);
+	assert_int_equal(l.known, LATCH_KNOWN_SEQ);
+
+	/* A handshake latch restored: what it did not know stays unknown
+	 * (the record's SSRC and seq are ignored), so no move. */
+	assert_int_equal(latch_restore(&l, &s, LATCH_KNOWN_NONE, SSRC_A, 500,
+	    err, sizeof(err)), 0);
+	assert_int_equal(l.known, LATCH_KNOWN_NONE);
+	assert_int_equal(l.ssrc, 0);
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 501), LATCH_DROP_SSRC);
+	assert_int_equal(feed_rtp(&l, NULL, &t, 0, 1), LATCH_DROP_SSRC);
+	assert_int_equal(latch_restore(&l, &s, LATCH_KNOWN_SSRC, SSRC_A, 500,
+	    err, sizeof(err)), 0);
+	assert_int_equal(l.ssrc, SSRC_A);
+	assert_int_equal(l.seq, 0);
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 501), LATCH_DROP_SEQ);
+	assert_dest(&l, &s);
+}
+
+#define SSRC_Z		0xdeadbeefu	/* zrtp_hello()'s source identifier */
+
+static const struct latch_ctx dtls_rtp = { .dtls = true };
+static const struct latch_ctx dtls_rtcp = { .dtls = true, .rtcp_port = true };
+static const struct latch_ctx plain_rtcp = { .rtcp_port = true };
+
+/* DTLS epoch 0 handshake record with first message type hs. */
+static size_t
+mk_hs(uint8_t *b, uint8_t hs)
+{
+	return dtls_rec(b, 22, 0xfeff, 0, hs, 100);
+}
+
+/* DTLS application data, epoch 1. */
+static size_t
+mk_appdata(uint8_t *b)
+{
+	return dtls_rec(b, 23, 0xfefd, 1, 0, 120);
+}
+
+static size_t
+mk_zhello(uint8_t *b)
+{
+	static const unsigned int algs[5] = { 1, 1, 1, 1, 1 };
+
+	return zrtp_hello(b, algs);
+}
+
+/* A leg on SDP 198.51.100.10:4000 that DTLS from S = 203.0.113.5:40000,
+ * behind NAT, latched with a ClientHello. */
+static void
+dtls_latched(struct latch *l, union sockaddr_any *s)
+{
+	union sockaddr_any sdp = sa("198.51.100.10", 4000);
+	uint8_t b[256];
+
+	*s = sa("203.0.113.5", 40000);
+	latch_init(l, &sdp);
+	assert_int_equal(feed_ctx(l, &dtls_rtp, s, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_FORWARD_LATCHED);
+}
+
+static void
+test_dtls_latches(void **state)
+{
+	union sockaddr_any sdp = sa("198.51.100.10", 4000);
+	union sockaddr_any s = sa("203.0.113.5", 40000);
+	struct latch l;
+	uint8_t b[256];
+	size_t n;
+
+	(void)state;
+	latch_init(&l, &sdp);
+	/* Before the latch only a hello may come: nothing else proves a
+	 * handshake starts here. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b, mk_appdata(b)),
+	    LATCH_DROP_DTLS);
+	n = dtls_rec(b, 20, 0xfefd, 0, 1, 1);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b, n), LATCH_DROP_DTLS);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b, mk_hs(b, 11)),
+	    LATCH_DROP_DTLS);		/* Certificate */
+	n = dtls_rec(b, 22, 0xfefd, 1, DTLS_HS_CLIENT_HELLO, 60);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b, n), LATCH_DROP_DTLS);
+	assert_int_equal(l.state, LATCH_SDP);
+	assert_dest(&l, &sdp);
+
+	/* Behind NAT: the ClientHello's source, not the SDP address. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_FORWARD_LATCHED);
+	assert_int_equal(l.state, LATCH_LATCHED);
+	assert_dest(&l, &s);
+	assert_int_equal(l.known, LATCH_KNOWN_NONE);
+	assert_int_equal(l.ssrc, 0);
+	/* Retransmissions and the rest of the session: forwarded, and they
+	 * change nothing. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_FORWARD);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b, mk_appdata(b)),
+	    LATCH_FORWARD);
+	assert_int_equal(l.known, LATCH_KNOWN_NONE);
+	assert_int_equal(l.verdicts[LATCH_FORWARD_LATCHED], 1);
+
+	/* The answering role latches on its first flight as well. */
+	latch_init(&l, &sdp);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b,
+	    mk_hs(b, DTLS_HS_SERVER_HELLO)), LATCH_FORWARD_LATCHED);
+	latch_init(&l, NULL);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b,
+	    mk_hs(b, DTLS_HS_HELLO_VERIFY_REQUEST)), LATCH_FORWARD_LATCHED);
+	assert_dest(&l, &s);
+}
+
+static void
+test_dtls_spoofer(void **state)
+{
+	union sockaddr_any s, t = sa("198.51.100.66", 40000);
+	union sockaddr_any s2 = sa("203.0.113.5", 40002);
+	struct latch l;
+	uint8_t b[256];
+	int i;
+
+	(void)state;
+	dtls_latched(&l, &s);
+	/* Another source, even the same IP: its hellos and records go
+	 * nowhere. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &t, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_DROP_DTLS);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &t, b, mk_appdata(b)),
+	    LATCH_DROP_DTLS);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s2, b,
+	    mk_hs(b, DTLS_HS_SERVER_HELLO)), LATCH_DROP_DTLS);
+	/* Nor can RTP move a latch that knows no SSRC: not with SSRC 0 (what
+	 * the empty field holds), not with any other. */
+	for (i = 0; i < 200; i++)
+		assert_int_equal(feed_rtp(&l, NULL, &t, i % 2 ? 0 : SSRC_A,
+		    (uint16_t)i), LATCH_DROP_SSRC);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &t, b, mk_zhello(b)),
+	    LATCH_DROP_ZRTP);
+	assert_dest(&l, &s);
+	assert_int_equal(l.known, LATCH_KNOWN_NONE);
+	assert_int_equal(l.verdicts[LATCH_DROP_DTLS], 3);
+	assert_int_equal(l.verdicts[LATCH_DROP_SSRC], 200);
+	assert_int_equal(l.verdicts[LATCH_FORWARD_MOVED], 0);
+}
+
+static void
+test_dtls_then_rtp(void **state)
+{
+	union sockaddr_any s, t = sa("203.0.113.9", 40000);
+	union sockaddr_any s_port = sa("203.0.113.5", 40002);
+	struct latch l;
+	uint8_t b[256];
+
+	(void)state;
+	dtls_latched(&l, &s);
+	/* SRTP from the latched source tells the stream: no SSRC change. */
+	assert_int_equal(feed_rtp(&l, NULL, &s, SSRC_A, 1000), LATCH_FORWARD);
+	assert_int_equal(l.known, LATCH_KNOWN_SEQ);
+	assert_int_equal(l.ssrc, SSRC_A);
+	assert_int_equal(l.seq, 1000);
+	assert_int_equal(l.ssrc_changes, 0);
+	/* Now a NAT rebinding is recognised as for an RTP latch ... */
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_B, 1001),
+	    LATCH_DROP_SSRC);
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 1200),
+	    LATCH_DROP_SEQ);
+	assert_int_equal(feed_rtp(&l, NULL, &s_port, SSRC_A, 1001),
+	    LATCH_FORWARD_MOVED);
+	assert_dest(&l, &s_port);
+	/* ... and DTLS follows the moved latch. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s_port, b, mk_appdata(b)),
+	    LATCH_FORWARD);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b, mk_appdata(b)),
+	    LATCH_DROP_DTLS);
+	/* A DTLS record never moves a latch back, not even a hello. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_DROP_DTLS);
+	assert_dest(&l, &s_port);
+
+	/* RTP may still latch a DTLS leg first (SDES keys, or media before
+	 * the handshake); then DTLS from that source passes. */
+	latch_init(&l, NULL);
+	assert_int_equal(feed_rtp(&l, NULL, &s, SSRC_A, 7),
+	    LATCH_FORWARD_LATCHED);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_FORWARD);
+	assert_int_equal(l.known, LATCH_KNOWN_SEQ);
+	assert_int_equal(l.seq, 7);
+}
+
+static void
+test_dtls_not_negotiated(void **state)
+{
+	union sockaddr_any sdp = sa("198.51.100.10", 4000);
+	union sockaddr_any s = sa("203.0.113.5", 40000);
+	struct latch l;
+	uint8_t b[256];
+
+	(void)state;
+	/* A ClientHello on a plain RTP/AVP leg, before and after a latch,
+	 * on either port, from the SDP address too. */
+	latch_init(&l, &sdp);
+	assert_int_equal(feed(&l, NULL, &s, b, mk_hs(b, DTLS_HS_CLIENT_HELLO)),
+	    LATCH_DROP_DTLS_SDP);
+	assert_int_equal(feed(&l, NULL, &sdp, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_DROP_DTLS_SDP);
+	assert_int_equal(feed_ctx(&l, &plain_rtcp, &sdp, b, mk_appdata(b)),
+	    LATCH_DROP_DTLS_SDP);
+	assert_int_equal(l.state, LATCH_SDP);
+	assert_int_equal(feed_rtp(&l, NULL, &s, SSRC_A, 1),
+	    LATCH_FORWARD_LATCHED);
+	assert_int_equal(feed(&l, NULL, &s, b, mk_appdata(b)),
+	    LATCH_DROP_DTLS_SDP);
+	assert_int_equal(l.verdicts[LATCH_DROP_DTLS_SDP], 4);
+	assert_dest(&l, &s);
+}
+
+static void
+test_dtls_rtcp_port(void **state)
+{
+	union sockaddr_any sdp = sa("198.51.100.10", 4000);
+	union sockaddr_any sdp_rtcp = sa("198.51.100.10", 4001);
+	union sockaddr_any s, s_rtcp = sa("203.0.113.5", 40001);
+	union sockaddr_any t = sa("203.0.113.9", 40001);
+	struct latch l;
+	uint8_t b[256];
+
+	(void)state;
+	/* Before the latch: RTCP's rule, the SDP IP; and it never latches. */
+	latch_init(&l, &sdp);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &sdp_rtcp, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_FORWARD);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &s_rtcp, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_DROP_DTLS);
+	assert_int_equal(l.state, LATCH_SDP);
+	/* Latched on the RTP port: the latched IP, any port. */
+	dtls_latched(&l, &s);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &s_rtcp, b,
+	    mk_hs(b, DTLS_HS_CLIENT_HELLO)), LATCH_FORWARD);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &s_rtcp, b, mk_appdata(b)),
+	    LATCH_FORWARD);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &sdp_rtcp, b,
+	    mk_appdata(b)), LATCH_DROP_DTLS);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &t, b, mk_appdata(b)),
+	    LATCH_DROP_DTLS);
+	assert_dest(&l, &s);
+	/* What has no business on the RTCP port. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &s_rtcp, b,
+	    mk_rtp(b, 0, SSRC_A, 1, 172)), LATCH_DROP_INVALID);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &s_rtcp, b, mk_zhello(b)),
+	    LATCH_DROP_INVALID);
+	assert_int_equal(latch_input(&l, NULL, &dtls_rtcp, &s_rtcp,
+	    PKT_OPAQUE, KA_NONE, NULL), LATCH_DROP_INVALID);
+	/* RTCP keeps its rule. */
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &s_rtcp, b,
+	    mk_rtcp(b, SSRC_A)), LATCH_FORWARD);
+	assert_dest(&l, &s);
+	assert_int_equal(l.known, LATCH_KNOWN_NONE);
+}
+
+static void
+test_zrtp_latches(void **state)
+{
+	union sockaddr_any sdp = sa("198.51.100.10", 4000);
+	union sockaddr_any s = sa("203.0.113.5", 40000);
+	union sockaddr_any t = sa("203.0.113.9", 40000);
+	struct latch l;
+	uint8_t b[256];
+	size_t n;
+
+	(void)state;
+	latch_init(&l, &sdp);
+	/* No SDP flag needed (a=zrtp-hash is optional), but a Hello. */
+	n = zrtp(b, "HelloACK", 0, SSRC_Z);
+	assert_int_equal(feed(&l, NULL, &s, b, n), LATCH_DROP_ZRTP);
+	n = zrtp(b, "Commit  ", 20, SSRC_Z);
+	assert_int_equal(feed(&l, NULL, &s, b, n), LATCH_DROP_ZRTP);
+	/* A Hello with a bad CRC is no ZRTP at all. */
+	n = mk_zhello(b);
+	b[30] ^= 1;
+	assert_int_equal(feed(&l, NULL, &s, b, n), LATCH_DROP_INVALID);
+	assert_int_equal(l.state, LATCH_SDP);
+
+	assert_int_equal(feed(&l, NULL, &s, b, mk_zhello(b)),
+	    LATCH_FORWARD_LATCHED);
+	assert_dest(&l, &s);
+	assert_int_equal(l.known, LATCH_KNOWN_SSRC);
+	assert_int_equal(l.ssrc, SSRC_Z);
+	n = zrtp(b, "Commit  ", 20, SSRC_Z);
+	assert_int_equal(feed(&l, NULL, &s, b, n), LATCH_FORWARD);
+	/* A spoofer: its ZRTP is dropped, whatever it is. */
+	assert_int_equal(feed(&l, NULL, &t, b, n), LATCH_DROP_ZRTP);
+	assert_int_equal(feed(&l, NULL, &t, b, mk_zhello(b)),
+	    LATCH_DROP_ZRTP);
+	/* The SSRC is known but not the seq: no move, whatever the seq,
+	 * since "1..window ahead" of nothing is anything. */
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_Z, 1), LATCH_DROP_SEQ);
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_Z, 0), LATCH_DROP_SEQ);
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 1), LATCH_DROP_SSRC);
+	assert_dest(&l, &s);
+	/* SRTP from the latched source: now the seq is known. */
+	assert_int_equal(feed_rtp(&l, NULL, &s, SSRC_Z, 500), LATCH_FORWARD);
+	assert_int_equal(l.known, LATCH_KNOWN_SEQ);
+	assert_int_equal(l.ssrc_changes, 0);
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_Z, 501),
+	    LATCH_FORWARD_MOVED);
+	assert_dest(&l, &t);
+
+	/* If its RTP carries another SSRC than the Hello said, that is the
+	 * latched source restarting its stream. */
+	latch_init(&l, &sdp);
+	assert_int_equal(feed(&l, NULL, &s, b, mk_zhello(b)),
+	    LATCH_FORWARD_LATCHED);
+	assert_int_equal(feed_rtp(&l, NULL, &s, SSRC_A, 9), LATCH_FORWARD);
+	assert_int_equal(l.ssrc, SSRC_A);
+	assert_int_equal(l.ssrc_changes, 1);
+	/* ZRTP also runs on a leg that negotiated DTLS. */
+	latch_init(&l, NULL);
+	assert_int_equal(feed_ctx(&l, &dtls_rtp, &s, b, mk_zhello(b)),
+	    LATCH_FORWARD_LATCHED);
+}
+
+/* A non-RTP leg: what media.c hands over for T.38 over UDPTL. */
+static enum latch_verdict
+feed_opaque(struct latch *l, const struct latch_ctx *ctx,
+    const union sockaddr_any *src, size_t len)
+{
+	struct rtp_info info;
+	enum pkt_keepalive ka;
+	enum pkt_kind k = rtp_classify_opaque(len, &info, &ka);
+
+	return latch_input(l, NULL, ctx, src, k, ka, &info);
+}
+
+static void
+test_opaque(void **state)
+{
+	union sockaddr_any sdp = sa("198.51.100.10", 4000);
+	union sockaddr_any s = sa("203.0.113.5", 40000);
+	union sockaddr_any t = sa("203.0.113.9", 40000);
+	union sockaddr_any s_port = sa("203.0.113.5", 40002);
+	struct latch l;
+	int i;
+
+	(void)state;
+	latch_init(&l, &sdp);
+	/* An empty datagram keeps the call alive, latches nothing. */
+	assert_int_equal(feed_opaque(&l, NULL, &t, 0), LATCH_ACTIVITY);
+	assert_int_equal(l.state, LATCH_SDP);
+	/* The first datagram latches; nothing can move it after. */
+	assert_int_equal(feed_opaque(&l, NULL, &s, 120),
+	    LATCH_FORWARD_LATCHED);
+	assert_dest(&l, &s);
+	assert_int_equal(l.known, LATCH_KNOWN_NONE);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(feed_opaque(&l, NULL, &s, 100 + i),
+		    LATCH_FORWARD);
+	assert_int_equal(feed_opaque(&l, NULL, &t, 120), LATCH_DROP_OPAQUE);
+	assert_int_equal(feed_opaque(&l, NULL, &s_port, 120),
+	    LATCH_DROP_OPAQUE);
+	assert_int_equal(feed_opaque(&l, NULL, &t, 0), LATCH_DROP_KEEPALIVE);
+	assert_int_equal(feed_opaque(&l, NULL, &s, 0), LATCH_ACTIVITY);
+	assert_int_equal(feed_opaque(&l, &plain_rtcp, &s_port, 120),
+	    LATCH_DROP_INVALID);
+	assert_dest(&l, &s);
+	assert_int_equal(l.verdicts[LATCH_DROP_OPAQUE], 2);
+
+	/* Audio, then a T.38 re-INVITE to the same address: the RTP latch
+	 * stays, and only its source may send fax. */
+	latch_init(&l, &sdp);
+	assert_int_equal(feed_rtp(&l, NULL, &s, SSRC_A, 10),
+	    LATCH_FORWARD_LATCHED);
+	assert_int_equal(feed_opaque(&l, NULL, &s, 80), LATCH_FORWARD);
+	assert_int_equal(feed_opaque(&l, NULL, &t, 80), LATCH_DROP_OPAQUE);
+	/* Back to audio after a fax-first latch: the RTP of the latched
+	 * source tells the stream, as after a DTLS latch. */
+	latch_init(&l, &sdp);
+	assert_int_equal(feed_opaque(&l, NULL, &s, 80),
+	    LATCH_FORWARD_LATCHED);
+	assert_int_equal(feed_rtp(&l, NULL, &t, 0, 11), LATCH_DROP_SSRC);
+	assert_int_equal(feed_rtp(&l, NULL, &s, SSRC_A, 11), LATCH_FORWARD);
+	assert_int_equal(l.known, LATCH_KNOWN_SEQ);
+	assert_int_equal(feed_rtp(&l, NULL, &t, SSRC_A, 12),
+	    LATCH_FORWARD_MOVED);
+}
+
+static void
+test_turn(void **state)
+{
+	union sockaddr_any s, t = sa("203.0.113.9", 40000);
+	struct latch l;
+	uint8_t b[64];
+
+	(void)state;
+	turn_channel_data(b, 0x4000, sizeof(b));
+	latch_init(&l, NULL);
+	assert_int_equal(feed(&l, NULL, &t, b, 64), LATCH_DROP_TURN);
+	assert_int_equal(l.state, LATCH_SDP);
+	latched(&l, &s);
+	assert_int_equal(feed(&l, NULL, &s, b, 64), LATCH_DROP_TURN);
+	assert_int_equal(feed_ctx(&l, &dtls_rtcp, &s, b, 64),
+	    LATCH_DROP_TURN);
+	assert_dest(&l, &s);
+	assert_int_equal(l.verdicts[LATCH_DROP_TURN], 2);
 }
 
 static void
@@ -660,9 +1071,33 @@ test_names(void **state)
 	    "drop-keepalive");
 	assert_string_equal(latch_verdict_name(LATCH_DROP_INVALID),
 	    "drop-invalid");
+	assert_string_equal(latch_verdict_name(LATCH_DROP_DTLS), "drop-dtls");
+	assert_string_equal(latch_verdict_name(LATCH_DROP_DTLS_SDP),
+	    "drop-dtls-sdp");
+	assert_string_equal(latch_verdict_name(LATCH_DROP_ZRTP), "drop-zrtp");
+	assert_string_equal(latch_verdict_name(LATCH_DROP_TURN), "drop-turn");
+	assert_string_equal(latch_verdict_name(LATCH_DROP_OPAQUE),
+	    "drop-opaque");
 	assert_string_equal(latch_verdict_name(LATCH_VERDICT_MAX), "unknown");
 	for (i = 0; i < LATCH_VERDICT_MAX; i++)
 		assert_non_null(latch_verdict_names[i]);
+	assert_string_equal(latch_known_name(LATCH_KNOWN_NONE), "none");
+	assert_string_equal(latch_known_name(LATCH_KNOWN_SSRC), "ssrc");
+	assert_string_equal(latch_known_name(LATCH_KNOWN_SEQ), "ssrc-seq");
+	assert_string_equal(latch_known_name(LATCH_KNOWN_MAX), "unknown");
+}
+
+/* Same family and IP, any port: what the RTCP-port rule compares. */
+static bool
+latch_same_ip_test(const union sockaddr_any *a, const union sockaddr_any *b)
+{
+	struct addr aa, ab;
+
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	sa_to_addr(a, &aa);
+	sa_to_addr(b, &ab);
+	return addr_eq(&aa, &ab);
 }
 
 /* A source from a small pool, so that sources repeat and hit S itself. */
@@ -689,6 +1124,7 @@ test_fuzz(void **state)
 	union sockaddr_any sdp = sa("198.51.100.10", 4000), s, src;
 	uint64_t mask[2] = { UINT64_C(1) | UINT64_C(1) << 8, 0 };
 	struct latch l, before;
+	struct latch_ctx ctx;
 	struct rtp_info info;
 	enum pkt_keepalive ka;
 	enum latch_verdict v;
@@ -697,6 +1133,7 @@ test_fuzz(void **state)
 	size_t len, i;
 	uint64_t total = 0;
 	uint16_t ahead;
+	bool fwd;
 	int r;
 
 	(void)state;
@@ -707,7 +1144,9 @@ test_fuzz(void **state)
 	    LATCH_FORWARD_LATCHED);
 	for (r = 0; r < FUZZ_ROUNDS; r++) {
 		src = fuzz_src(&l.addr);
-		switch (r % 4) {
+		ctx.dtls = rng() % 2;
+		ctx.rtcp_port = rng() % 8 == 0;
+		switch (r % 6) {
 		case 0:		/* random bytes */
 			len = rng() % sizeof(b);
 			for (i = 0; i < len; i++)
@@ -722,12 +1161,20 @@ test_fuzz(void **state)
 			    (uint16_t)(l.seq + rng() % 300 - 100),
 			    12 + rng() % 200);
 			break;
-		default:	/* keepalive or RTCP with the latched SSRC */
+		case 3:		/* keepalive or RTCP with the latched SSRC */
 			if (rng() % 2)
 				len = mk_rtcp(b, l.ssrc);
 			else
 				len = mk_rtp(b, 0, l.ssrc,
 				    (uint16_t)(l.seq + 1), 12);
+			break;
+		case 4:		/* handshakes that may latch a fresh leg */
+			len = rng() % 2 ? mk_hs(b, DTLS_HS_CLIENT_HELLO) :
+			    mk_zhello(b);
+			break;
+		default:	/* DTLS records, TURN */
+			len = rng() % 4 ? mk_appdata(b) :
+			    turn_channel_data(b, 0x4000, 4 + rng() % 60);
 			break;
 		}
 		p = malloc(len > 0 ? len : 1);
@@ -736,13 +1183,15 @@ test_fuzz(void **state)
 		k = rtp_classify(p, len, r % 5 ? mask : NULL, &info, &ka);
 		free(p);
 		before = l;
-		v = latch_input(&l, NULL, &src, k, ka, &info);
+		v = latch_input(&l, NULL, &ctx, &src, k, ka, &info);
 		assert_in_range(v, 0, LATCH_VERDICT_MAX - 1);
 		assert_int_equal(l.state, LATCH_LATCHED);
 		assert_int_equal(l.verdicts[v], before.verdicts[v] + 1);
 		if (v == LATCH_FORWARD_MOVED) {
 			assert_int_equal(k, PKT_RTP);
 			assert_int_equal(ka, KA_NONE);
+			assert_false(ctx.rtcp_port);
+			assert_int_equal(before.known, LATCH_KNOWN_SEQ);
 			assert_true(info.pt_ok);
 			assert_int_equal(info.ssrc, before.ssrc);
 			assert_false(sa_eq(&src, &before.addr));
@@ -769,6 +1218,27 @@ test_fuzz(void **state)
 			    v == LATCH_DROP_SPOOF);
 		if (k == PKT_INVALID)
 			assert_int_equal(v, LATCH_DROP_INVALID);
+		if (k == PKT_TURN)
+			assert_int_equal(v, LATCH_DROP_TURN);
+		/* Handshakes never change where media goes, nor what the
+		 * latch knows. */
+		if (k == PKT_DTLS || k == PKT_ZRTP) {
+			assert_true(v == LATCH_FORWARD ||
+			    v == LATCH_DROP_DTLS || v == LATCH_DROP_DTLS_SDP ||
+			    v == LATCH_DROP_ZRTP || v == LATCH_DROP_INVALID);
+			assert_int_equal(l.known, before.known);
+			assert_int_equal(l.ssrc, before.ssrc);
+			if (k == PKT_DTLS)
+				fwd = ctx.dtls && (ctx.rtcp_port ?
+				    latch_same_ip_test(&src, &before.addr) :
+				    sa_eq(&src, &before.addr));
+			else
+				fwd = !ctx.rtcp_port &&
+				    sa_eq(&src, &before.addr);
+			assert_int_equal(v == LATCH_FORWARD, fwd);
+			if (k == PKT_DTLS && !ctx.dtls)
+				assert_int_equal(v, LATCH_DROP_DTLS_SDP);
+		}
 	}
 	for (i = 0; i < LATCH_VERDICT_MAX; i++)
 		total += l.verdicts[i];
@@ -779,6 +1249,10 @@ test_fuzz(void **state)
 	assert_true(l.verdicts[LATCH_DROP_SEQ] > 0);
 	assert_true(l.verdicts[LATCH_DROP_SPOOF] > 0);
 	assert_true(l.verdicts[LATCH_DROP_KEEPALIVE] > 0);
+	assert_true(l.verdicts[LATCH_DROP_DTLS] > 0);
+	assert_true(l.verdicts[LATCH_DROP_DTLS_SDP] > 0);
+	assert_true(l.verdicts[LATCH_DROP_ZRTP] > 0);
+	assert_true(l.verdicts[LATCH_DROP_TURN] > 0);
 	assert_true(l.ssrc_changes > 0);
 }
 
@@ -800,6 +1274,14 @@ main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_dtls_latches),
+		cmocka_unit_test(test_dtls_spoofer),
+		cmocka_unit_test(test_dtls_then_rtp),
+		cmocka_unit_test(test_dtls_not_negotiated),
+		cmocka_unit_test(test_dtls_rtcp_port),
+		cmocka_unit_test(test_zrtp_latches),
+		cmocka_unit_test(test_opaque),
+		cmocka_unit_test(test_turn),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_fuzz),
 	};

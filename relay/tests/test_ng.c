@@ -893,6 +893,13 @@ test_query_layout(void **state)
 	assert_int_equal(rint_at(streams->child->next, "stats", "bytes",
 	    NULL), 160);
 	assert_null(streams->child->next->next);
+	/* A muxing leg's RTCP stream is on its RTP port. */
+	c->media[0]->leg[1].rtcp_mux = true;
+	simple(f, "query", "q1");
+	tag = bnode_get(bnode_get(f->root, "tags"), "ttag");
+	streams = bnode_get(bnode_get(tag, "medias")->child, "streams");
+	assert_int_equal(rint_at(streams->child->next, "local port", NULL,
+	    NULL), 30002);
 }
 
 static void

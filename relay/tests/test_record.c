@@ -4,7 +4,8 @@
  * replaces a newer one, ties go to the higher node); tombstones delete;
  * truncated, oversized, other-format and hostile records are refused whole
  * and leave the table untouched; a record whose ports are taken here is a
- * conflict. Also the port blocks of the allocator.
+ * conflict; keys newer relays add ("dt", "k") are optional. Also the port
+ * blocks of the allocator.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -355,8 +356,8 @@ test_latch_and_activity(void **state)
 	size_t len;
 
 	sa(&from, "198.51.100.200:6000");
-	assert_int_equal(latch_restore(&l->latch, &from, 0xdeadbeef, 777,
-	    f->err, sizeof(f->err)), 0);
+	assert_int_equal(latch_restore(&l->latch, &from, LATCH_KNOWN_SEQ,
+	    0xdeadbeef, 777, f->err, sizeof(f->err)), 0);
 	len = rec_encode_latch(l, &v, 99, val, sizeof(val));
 	assert_true(len > 0);
 	/* Before the call: unknown, nothing created. */
@@ -520,6 +521,95 @@ test_hostile(void **state)
 	assert_int_equal(f->b.ncalls, 0);
 }
 
+/*
+ * What a leg's SDP negotiated ("dt") and what a latch knows ("k") travel
+ * with the call; records from relays that did not write them still apply,
+ * with the safe defaults: DTLS not negotiated, a latch set by RTP.
+ */
+static void
+test_dtls_and_known(void **state)
+{
+	struct fix *f = *state;
+	struct call *c = make_call(f, "call-9"), *d;
+	struct rec_version v = { 0x600, 3 };
+	struct leg *l = &c->media[0]->leg[0], *dl;
+	union sockaddr_any from;
+
+	l->dtls = true;
+	encode_sig(f, c, 0x1000, 7, false);
+	assert_non_null(memmem(f->val, f->len, "2:dti1e", 7));
+	assert_int_equal(apply(f, &f->b, "call-9", "s", f->val, f->len),
+	    REC_APPLIED);
+	d = call_find(&f->b, "call-9");
+	dl = &d->media[0]->leg[0];
+	assert_true(dl->dtls);
+	assert_false(d->media[0]->leg[1].dtls);
+	assert_false(d->media[1]->leg[0].dtls);
+	/* An older relay's record: no "dt" at all. */
+	encode_sig(f, c, 0x1001, 7, false);
+	patch(f, "2:dti1e", "");
+	while (memmem(f->val, f->len, "2:dti0e", 7) != NULL)
+		patch(f, "2:dti0e", "");
+	assert_null(memmem(f->val, f->len, "2:dt", 4));
+	assert_int_equal(apply(f, &f->b, "call-9", "s", f->val, f->len),
+	    REC_APPLIED);
+	assert_false(dl->dtls);
+	/* Present, it must be 0 or 1. */
+	encode_sig(f, c, 0x1002, 7, false);
+	patch(f, "2:dti1e", "2:dti2e");
+	assert_int_equal(apply(f, &f->b, "call-9", "s", f->val, f->len),
+	    REC_INVALID);
+	assert_non_null(strstr(f->err, "'dt' missing or out of range 0..1"));
+	assert_false(dl->dtls);
+
+	/* A latch set by a DTLS handshake: it knows no SSRC, and neither
+	 * does the relay it is replicated to. */
+	sa(&from, "203.0.113.50:7000");
+	assert_int_equal(latch_restore(&l->latch, &from, LATCH_KNOWN_NONE, 0,
+	    0, f->err, sizeof(f->err)), 0);
+	f->len = rec_encode_latch(l, &v, 99, f->val, sizeof(f->val));
+	assert_non_null(memmem(f->val, f->len, "1:ki0e", 6));
+	assert_int_equal(apply(f, &f->b, "call-9", "l0.0", f->val, f->len),
+	    REC_APPLIED);
+	assert_int_equal(dl->latch.state, LATCH_LATCHED);
+	assert_int_equal(dl->latch.known, LATCH_KNOWN_NONE);
+	assert_true(sa_eq(latch_dest(&dl->latch), &from));
+	/* Its first RTP made it known: ZRTP's SSRC, then SSRC and seq. */
+	assert_int_equal(latch_restore(&l->latch, &from, LATCH_KNOWN_SSRC,
+	    0xabcdef01, 0, f->err, sizeof(f->err)), 0);
+	v.ver++;
+	f->len = rec_encode_latch(l, &v, 99, f->val, sizeof(f->val));
+	assert_int_equal(apply(f, &f->b, "call-9", "l0.0", f->val, f->len),
+	    REC_APPLIED);
+	assert_int_equal(dl->latch.known, LATCH_KNOWN_SSRC);
+	assert_int_equal(dl->latch.ssrc, 0xabcdef01);
+	/* An older relay's latch record has no "k": it latched on RTP. */
+	assert_int_equal(latch_restore(&l->latch, &from, LATCH_KNOWN_SEQ,
+	    0x1234, 99, f->err, sizeof(f->err)), 0);
+	v.ver++;
+	f->len = rec_encode_latch(l, &v, 99, f->val, sizeof(f->val));
+	patch(f, "1:ki2e", "");
+	assert_null(memmem(f->val, f->len, "1:k", 3));
+	assert_int_equal(apply(f, &f->b, "call-9", "l0.0", f->val, f->len),
+	    REC_APPLIED);
+	assert_int_equal(dl->latch.known, LATCH_KNOWN_SEQ);
+	assert_int_equal(dl->latch.ssrc, 0x1234);
+	assert_int_equal(dl->latch.seq, 99);
+	/* Present, it must be one of the three. */
+	v.ver++;
+	f->len = rec_encode_latch(l, &v, 99, f->val, sizeof(f->val));
+	patch(f, "1:ki2e", "1:ki3e");
+	assert_int_equal(apply(f, &f->b, "call-9", "l0.0", f->val, f->len),
+	    REC_INVALID);
+	assert_non_null(strstr(f->err, "'k' missing or out of range 0..2"));
+	v.ver++;
+	f->len = rec_encode_latch(l, &v, 99, f->val, sizeof(f->val));
+	patch(f, "1:ki2e", "1:k1:2");
+	assert_int_equal(apply(f, &f->b, "call-9", "l0.0", f->val, f->len),
+	    REC_INVALID);
+	assert_int_equal(dl->latch.known, LATCH_KNOWN_SEQ);
+}
+
 /* Random bytes after a valid header: never a crash, never applied. */
 static void
 test_fuzz(void **state)
@@ -666,6 +756,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_conflict, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dtls_and_known, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup,
 		    teardown),

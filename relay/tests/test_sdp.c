@@ -608,6 +608,145 @@ test_rtcp_mux(void **state)
 	assert_string_equal(rewrite_ok(in, &rw), want_nomux);
 }
 
+/* A ZRTP offer's first media. */
+#define ZRTP_HEAD \
+	    "v=0\n" \
+	    "o=- 8 1 IN IP4 198.51.100.20\n" \
+	    "s=-\n" \
+	    "c=IN IP4 198.51.100.20\n" \
+	    "t=0 0\n" \
+	    "m=audio 5000 RTP/AVP 0\n" \
+	    "a=zrtp-hash:1.10 fe30efd02423cb054e50efd0248742ac7a52c8f91bc2" \
+	    "df881ae642c371ba46df\n" \
+	    "a=setup:bogus\n"
+
+/* DTLS-SRTP and ZRTP: what the relay learns, and the lines it keeps. */
+static void
+test_dtls_zrtp(void **state)
+{
+	static const char webrtc[] =
+	    "v=0\r\n"
+	    "o=- 7 2 IN IP4 198.51.100.10\r\n"
+	    "s=-\r\n"
+	    "t=0 0\r\n"
+	    "a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:"
+	    "5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF\r\n"
+	    "a=setup:actpass\r\n"
+	    "m=audio 4000 UDP/TLS/RTP/SAVPF 111\r\n"
+	    "c=IN IP4 198.51.100.10\r\n"
+	    "a=setup:active\r\n"
+	    "a=rtcp-mux\r\n"
+	    "a=rtpmap:111 opus/48000/2\r\n"
+	    "m=video 4002 RTP/SAVPF 96\r\n"
+	    "c=IN IP4 198.51.100.10\r\n"
+	    "a=rtpmap:96 VP8/90000\r\n"
+	    "m=image 4004 udptl t38\r\n"
+	    "c=IN IP4 198.51.100.10\r\n"
+	    "a=rtcp:4005\r\n"
+	    "a=T38FaxVersion:0\r\n";
+	static const char webrtc_rewritten[] =
+	    "v=0\r\n"
+	    "o=- 7 2 IN IP4 198.51.100.10\r\n"
+	    "s=-\r\n"
+	    "t=0 0\r\n"
+	    "a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:"
+	    "5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF\r\n"
+	    "a=setup:actpass\r\n"
+	    "m=audio 30000 UDP/TLS/RTP/SAVPF 111\r\n"
+	    "c=IN IP4 203.0.113.1\r\n"
+	    "a=setup:active\r\n"
+	    "a=rtpmap:111 opus/48000/2\r\n"
+	    "a=rtcp:30000\r\n"
+	    "a=rtcp-mux\r\n"
+	    "m=video 30002 RTP/SAVPF 96\r\n"
+	    "c=IN IP4 203.0.113.1\r\n"
+	    "a=rtpmap:96 VP8/90000\r\n"
+	    "a=rtcp:30003\r\n"
+	    "m=image 30004 udptl t38\r\n"
+	    "c=IN IP4 203.0.113.1\r\n"
+	    "a=T38FaxVersion:0\r\n";
+	static const char zrtp[] =
+	    ZRTP_HEAD
+	    "m=audio 5002 udp/tls/rtp/savp 0\n"
+	    "m=application 5004 UDP/DTLS/SCTP webrtc-datachannel\n"
+	    "m=audio 5006 RTP/AVP 8\n"
+	    "a=setup:passive\n";
+	static const char zrtp_one[] = ZRTP_HEAD;
+	static const char zrtp_one_rewritten[] =
+	    "v=0\n"
+	    "o=- 8 1 IN IP4 198.51.100.20\n"
+	    "s=-\n"
+	    "c=IN IP4 203.0.113.1\n"
+	    "t=0 0\n"
+	    "m=audio 30000 RTP/AVP 0\n"
+	    "a=zrtp-hash:1.10 fe30efd02423cb054e50efd0248742ac7a52c8f91bc2"
+	    "df881ae642c371ba46df\n"
+	    "a=setup:bogus\n"
+	    "a=rtcp:30001\n";
+	struct sdp_info		info;
+	struct sdp_rewrite	rw;
+	const struct sdp_media	*m = info.media;
+
+	(void)state;
+	parse_ok(webrtc, &info);
+	assert_true(info.fingerprint);
+	assert_int_equal(info.setup, SDP_SETUP_ACTPASS);
+	assert_int_equal(info.nmedia, 3);
+	/* UDP/TLS proto and the session's fingerprint. */
+	assert_true(m[0].dtls);
+	assert_true(m[0].fingerprint);
+	assert_true(m[0].rtp);
+	assert_int_equal(m[0].setup, SDP_SETUP_ACTIVE);
+	/* A session-level fingerprint covers every m= line. */
+	assert_true(m[1].dtls);
+	assert_true(m[1].rtp);
+	assert_int_equal(m[1].setup, SDP_SETUP_ACTPASS);
+	assert_false(m[2].rtp);
+	assert_false(m[0].zrtp_hash);
+	rw_init(&rw, "203.0.113.1", 3);
+	rw.media[0].rtcp_mux = true;
+	assert_string_equal(rewrite_ok(webrtc, &rw), webrtc_rewritten);
+
+	parse_ok(zrtp, &info);
+	assert_false(info.fingerprint);
+	assert_false(info.zrtp_hash);
+	assert_int_equal(info.setup, SDP_SETUP_NONE);
+	assert_true(m[0].zrtp_hash);
+	assert_false(m[0].dtls);
+	assert_false(m[0].fingerprint);
+	assert_int_equal(m[0].setup, SDP_SETUP_NONE);	/* "bogus" */
+	/* The proto alone, in any case; SCTP over DTLS is not RTP. */
+	assert_true(m[1].dtls);
+	assert_true(m[1].rtp);
+	assert_false(m[1].zrtp_hash);
+	assert_true(m[2].dtls);
+	assert_false(m[2].rtp);
+	assert_false(m[3].dtls);
+	assert_int_equal(m[3].setup, SDP_SETUP_PASSIVE);
+	/* The first media alone, so the lines kept are easy to see. */
+	rw_init(&rw, "203.0.113.1", 1);
+	assert_string_equal(rewrite_ok(zrtp_one, &rw), zrtp_one_rewritten);
+
+	/* Session-level zrtp-hash and setup reach every media; a bare or
+	 * empty a=setup reads as none. */
+	parse_ok("v=0\r\ns=-\r\nc=IN IP4 198.51.100.1\r\na=zrtp-hash:x\r\n"
+	    "a=setup:holdconn\r\nm=audio 1 RTP/AVP 0\r\nm=audio 3 RTP/AVP 0\r\n"
+	    "a=setup\r\nm=audio 5 RTP/AVP 0\r\na=setup:\r\n", &info);
+	assert_true(info.zrtp_hash);
+	assert_true(m[0].zrtp_hash && m[1].zrtp_hash && m[2].zrtp_hash);
+	assert_int_equal(m[0].setup, SDP_SETUP_HOLDCONN);
+	assert_int_equal(m[1].setup, SDP_SETUP_NONE);
+	assert_int_equal(m[2].setup, SDP_SETUP_NONE);
+	assert_false(m[0].dtls);
+	/* A media-level fingerprint is that media's only. */
+	parse_ok("v=0\r\ns=-\r\nc=IN IP4 198.51.100.1\r\n"
+	    "m=audio 1 RTP/SAVPF 0\r\na=fingerprint:sha-1 00:11\r\n"
+	    "m=audio 3 RTP/SAVPF 0\r\n", &info);
+	assert_true(m[0].dtls && m[0].fingerprint);
+	assert_false(m[1].dtls || m[1].fingerprint);
+	assert_false(info.fingerprint);
+}
+
 static void
 test_helpers(void **state)
 {
@@ -627,6 +766,9 @@ test_helpers(void **state)
 	assert_string_equal(sdp_dir_name(SDP_DIR_RECVONLY), "recvonly");
 	assert_string_equal(sdp_dir_name(SDP_DIR_INACTIVE), "inactive");
 	assert_string_equal(sdp_dir_name(SDP_DIR_MAX), "unknown");
+	assert_string_equal(sdp_setup_name(SDP_SETUP_ACTPASS), "actpass");
+	assert_string_equal(sdp_setup_name(SDP_SETUP_NONE), "none");
+	assert_string_equal(sdp_setup_name(SDP_SETUP_MAX), "unknown");
 }
 
 /* Parse from an exactly sized heap copy, so ASan sees any read past len. */
@@ -1126,14 +1268,19 @@ fuzz_one(const char *data, size_t len)
 				continue;
 			}
 			assert_int_equal(m->port, rw.media[i].rtp_port);
-			assert_true(m->has_rtcp);
-			assert_int_equal(m->rtcp_mux, rw.media[i].rtcp_mux);
-			assert_int_equal(m->rtcp_port, rw.media[i].rtcp_mux ?
-			    rw.media[i].rtp_port : rw.media[i].rtcp_port);
 			assert_true(addr_eq(sdp_media_addr(&info2, i),
 			    &rw.addr));
 			if (rw.remove_ice)
 				assert_false(m->has_ice);
+			/* Non-RTP media (UDPTL, SCTP) get no RTCP lines. */
+			if (!m->rtp) {
+				assert_false(m->has_rtcp || m->rtcp_mux);
+				continue;
+			}
+			assert_true(m->has_rtcp);
+			assert_int_equal(m->rtcp_mux, rw.media[i].rtcp_mux);
+			assert_int_equal(m->rtcp_port, rw.media[i].rtcp_mux ?
+			    rw.media[i].rtp_port : rw.media[i].rtcp_port);
 		}
 		if (rw.remove_ice)
 			assert_false(info2.has_ice);
@@ -1208,6 +1355,7 @@ main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_rejected),
 		cmocka_unit_test(test_rtcp_mux),
+		cmocka_unit_test(test_dtls_zrtp),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),

@@ -129,12 +129,14 @@ class Proc:
 
 
 def spawn(argv, tag, node, name, ns=None, hostname=None, log=None,
-          env=None, cwd="/", pipe=False):
+          env=None, cwd="/", pipe=False, stdin_pipe=False):
     """Start argv in namespace ns; stdout and stderr go to the file log.
-    pipe: stdout is a pipe instead (popen.stdout, text), stderr the log."""
+    pipe: stdout is a pipe instead (popen.stdout, text), stderr the log.
+    stdin_pipe: stdin is a pipe (popen.stdin, text if pipe), else empty."""
     out = open(log, "ab") if log else subprocess.DEVNULL
     try:
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_pipe
+                             else subprocess.DEVNULL,
                              stdout=subprocess.PIPE if pipe else out,
                              stderr=out if pipe else subprocess.STDOUT,
                              text=pipe, env=tag_env(tag, env),

@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.join(ROOT, "topology-tests"))
 
 from labnet import netns, procs  # noqa: E402
 from labnet.bencode import bdecode  # noqa: E402
-from labnet.ng import NgClient  # noqa: E402
+from labnet.ngclient import NgClient  # noqa: E402
 from labnet.wait import until  # noqa: E402
 
 RELAY = os.path.join(ROOT, "build", "bin", "rtprelay")

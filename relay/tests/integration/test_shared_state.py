@@ -46,8 +46,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "topology-tests"))
 
 from labnet import netns, procs  # noqa: E402
+from labnet.dgram import recv_n  # noqa: E402
 from labnet.meterlines import MeterLines  # noqa: E402
-from labnet.ng import NgClient  # noqa: E402
+from labnet.ngclient import NgClient  # noqa: E402
 from labnet.wait import until  # noqa: E402
 
 RELAY = os.path.join(ROOT, "build", "bin", "rtprelay")
@@ -261,6 +262,15 @@ def rtp(seq, ssrc):
         + bytes(160)
 
 
+def read_with_ttl(sock):
+    data, anc, _, src = sock.recvmsg(4096, socket.CMSG_SPACE(4))
+    ttl = None
+    for level, typ, val in anc:
+        if level == socket.IPPROTO_IP and typ == IP_TTL:
+            ttl = struct.unpack("i", val[:4])[0]
+    return data, src, ttl
+
+
 class Endpoint:
     def __init__(self, ssrc):
         self.sock = ns_socket("cl")
@@ -280,24 +290,7 @@ class Endpoint:
 
     def recv(self, n, timeout=1.0):
         """Up to n datagrams: [(data, source, ttl)]."""
-        got = []
-        end = time.monotonic() + timeout
-        while len(got) < n:
-            left = end - time.monotonic()
-            if left <= 0:
-                break
-            self.sock.settimeout(left)
-            try:
-                data, anc, _, src = self.sock.recvmsg(4096,
-                                                      socket.CMSG_SPACE(4))
-            except socket.timeout:
-                break
-            ttl = None
-            for level, typ, val in anc:
-                if level == socket.IPPROTO_IP and typ == IP_TTL:
-                    ttl = struct.unpack("i", val[:4])[0]
-            got.append((data, src, ttl))
-        return got
+        return recv_n(self.sock, n, timeout, read_with_ttl)
 
     def close(self):
         self.sock.close()

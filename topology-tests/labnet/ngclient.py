@@ -1,6 +1,8 @@
-"""An ng protocol client for the tests: one request, one cookie, retried
-until the reply with that cookie comes. The socket is the caller's, so it
-may live in any namespace (netns.socket_in)."""
+"""An ng protocol client for the Python tests: rtpengine's control protocol
+(a cookie, a space, a bencoded dictionary, over UDP), as SIP proxies speak
+it to rtprelay. The caller makes the socket, so a test decides which
+network namespace it lives in (netns.socket_in). Production code speaks ng
+in C (common/ngclient.c)."""
 
 import random
 import socket
@@ -14,14 +16,18 @@ class NgTimeout(AssertionError):
 
 
 class NgClient:
+    """Requests to one ng listener `addr` over `sock`; `name` is what
+    errors call it."""
+
     def __init__(self, sock, addr, name=None):
         self.sock = sock
         self.addr = addr
         self.name = name or "%s:%d" % addr
 
     def __call__(self, command, timeout=1.0, tries=3, **kw):
-        """The decoded reply (strings as text) to `command`; keyword
-        arguments are the request's keys, '_' written as '-'."""
+        """The reply dictionary (strings decoded) to `command` with the
+        keyword arguments as its keys ('_' in a name becomes '-'). A fresh
+        cookie each time: the relay answers a repeated one from its cache."""
         req = {"command": command}
         req.update({k.replace("_", "-"): v for k, v in kw.items()})
         cookie = "%016x" % random.getrandbits(64)
@@ -51,6 +57,7 @@ class NgClient:
             return None
 
     def calls(self):
+        """The call-ids the relay holds (ng list, up to 1000)."""
         r = self("list", limit=1000)
         assert r["result"] == "ok", r
         return set(r["calls"])
