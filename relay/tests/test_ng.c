@@ -913,12 +913,20 @@ test_fuzz(void **state)
 		"d7:command6:delete7:call-id1:ae",
 		"d7:command5:querye",
 		"d7:command4:list5:limiti3ee",
+		"d7:command5:offer7:call-id1:a8:from-tag1:b5:flagsl18:"
+		    "SIP-source-address12:loop-protecte7:replacel6:origine"
+		    "13:received froml3:IP47:1.2.3.4e5:codecd5:stripl3:alle"
+		    "5:offerl4:PCMAee3:sdp66:v=0\r\nc=IN IP4 1.2.3.4\r\n"
+		    "m=audio 9 RTP/AVP 0 8\r\na=rtpmap:8 PCMA/8000e",
+		"d7:command6:answer7:call-id1:a8:from-tag1:b6:to-tag1:c"
+		    "18:transport-protocol8:RTP/AVPF5:flagsl12:single codece"
+		    "3:sdp42:v=0\r\nc=IN IP4 1.2.3.5\r\nm=audio 7 RTP/AVP 8e",
 	};
 	int i, j, n;
 
 	srandom(5);
 	for (i = 0; i < 10000; i++) {
-		const char *s = seeds[i % 4];
+		const char *s = seeds[i % 6];
 
 		n = snprintf(msg, sizeof(msg), "k%d %s", i, s);
 		for (j = 0; j < 3; j++)
@@ -934,7 +942,8 @@ test_fuzz(void **state)
 		(void)ng_handle(&f->ng, msg, (size_t)n, reply, sizeof(reply));
 	}
 	/* Whatever got created, the table is consistent. */
-	assert_int_equal(legs_open, 2 * (int)f->calls.pairs_used);
+	assert_int_equal(legs_open, (int)f->calls.pairs_used);
+	assert_true(f->calls.ncalls > 0);	/* the offer seeds got through */
 }
 
 int
