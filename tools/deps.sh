@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config libev-dev libyaml-dev libcmocka-dev
 libhiredis-dev redis-server frr python3 python3-yaml python3-pytest
 rtpengine-utils rtpengine-daemon tshark iproute2 procps util-linux
-kamailio sip-tester"
+kamailio sip-tester openssl"
 
 missing=""
 for p in $PKGS; do
